@@ -16,7 +16,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg["lib_name"], cfg["lib_name"] + ".*"]),
     include_package_data=True,
     install_requires=cfg["requirements"].split(),
-    extras_require={"dev": cfg["dev_requirements"].split(), "dask": ["dask[distributed]"]},
+    extras_require={"dev": cfg["dev_requirements"].split()},
     entry_points={"console_scripts": cfg["console_scripts"].split(),
                   "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,
