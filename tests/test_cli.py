@@ -1,0 +1,93 @@
+"Command line: the installed `stfpm-nb` in a subprocess, as a user runs it (exit codes, one-line errors, files)."
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from stfpm_nb.demo import make_demo_dataset
+
+MVTEC = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mvtec_ad"
+needs_mvtec = pytest.mark.skipif(not MVTEC.is_dir(), reason=f"real MVTec AD data not found at {MVTEC}")
+TINY = ["--image-size", "64", "--epochs", "2", "--batch-size", "8", "--device", "cpu", "--quiet"]
+
+
+def cli(*args, check_rc=None):
+    "Run `stfpm-nb ARGS` (the module's main, in a fresh interpreter); returns the completed process."
+    proc = subprocess.run([sys.executable, "-c", "import sys; from stfpm_nb.cli import main; sys.exit(main())", *map(str, args)],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stdout + proc.stderr
+    return proc
+
+
+def assert_user_error(proc, *words):
+    "Exit status 2, one line on stderr naming the culprit, no traceback."
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stfpm-nb: error:"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    for w in words: assert w in lines[0], (w, lines[0])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return make_demo_dataset(tmp_path_factory.mktemp("data") / "demo", categories=["demo_brick"], image_size=64,
+                             n_train=12, n_test_good=3, n_test_defect=2)
+
+
+@needs_mvtec
+@pytest.mark.parametrize("category,counts", [("bottle", (209, 83, 63)), ("screw", (320, 160, 119))])
+def test_check_data_real_counts(category, counts):
+    out = json.loads(cli("check-data", "--data-root", MVTEC, "--category", category, "--json", check_rc=0).stdout)
+    assert (out["train"], out["test"], out["masks"]) == counts
+    assert sum(out["test_by_type"].values()) == counts[1]
+
+
+def test_check_data_text(demo):
+    out = cli("check-data", "--data-root", demo, "--category", "demo_brick", check_rc=0).stdout
+    assert out.startswith("demo_brick: 12 train, 7 test, 4 masks")
+
+
+def test_bad_input_is_one_line(demo, tmp_path):
+    assert_user_error(cli("check-data", "--data-root", tmp_path / "missing", "--category", "x"), "missing")
+    assert_user_error(cli("check-data", "--data-root", demo, "--category", "nope"), "nope")
+    broken = tmp_path / "broken"
+    (broken / "cat" / "train" / "good").mkdir(parents=True)
+    (broken / "cat" / "train" / "good" / "000.png").write_bytes(b"not a png")
+    assert_user_error(cli("check-data", "--data-root", broken, "--category", "cat"), "000.png")
+    assert_user_error(cli("run", "--data-root", demo, "--category", "demo_brick", "--out", tmp_path / "r",
+                          "--methods", "stfpm,magic", *TINY), "magic")
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", tmp_path / "r",
+                          "--backbone", "vgg", *TINY), "vgg")
+
+
+def test_bad_option_value_exits_nonzero(demo, tmp_path):
+    proc = cli("train", "--data-root", demo, "--category", "demo_brick", "--out", tmp_path, "--epochs", "0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--epochs" in proc.stderr
+
+
+def test_train_refuses_overwrite_then_resumes(demo, tmp_path):
+    out = tmp_path / "run"
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)
+    assert (out / "stfpm" / "best.pt").is_file()
+    more = [a if a != "2" else "3" for a in TINY]   # --epochs 3
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more), "--resume")
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, "--resume", check_rc=0)
+    assert len(json.loads((out / "stfpm" / "history.json").read_text())) == 3
+
+
+def test_run_writes_metrics(demo, tmp_path):
+    out = tmp_path / "run"
+    proc = cli("run", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY,
+               "--methods", "stfpm,scaled", "--scaling", "layer,channel", "--egs-draws", "100", check_rc=0)
+    assert "metrics.json" in proc.stdout
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["category"] == "demo_brick" and m["params"]["epochs"] == 2 and m["git_commit"]
+    assert set(m["methods"]) == {"stfpm", "scaled:layer", "scaled:channel"}
+    for v in m["methods"].values():
+        assert {"image_auroc", "pixel_auroc", "aupro", "egs", "egs_oracle", "egs_regret"} <= set(v)
+        assert 0 <= v["egs"] <= v["egs_oracle"] <= 1
