@@ -91,7 +91,10 @@ def test_write_tables_and_make_report(run_dir, tmp_path_factory):
     np.testing.assert_allclose(back.to_numpy(), table.to_numpy())
     assert "**" in paths["md"].read_text() and r"\toprule" in paths["tex"].read_text()
     written = make_report(run_dir)
-    assert sorted(written) == ["csv", "md", "png", "tex"]
+    assert {k for k in written if "_" not in k} == {"csv", "md", "png", "tex"}
+    per_metric = pd.read_csv(written["pixel_auroc_csv"], header=[0, 1], index_col=0)
+    assert set(per_metric.columns.get_level_values(1)) == {"pixel_auroc", "pixel_auroc_shrinkage"}
+    np.testing.assert_allclose(per_metric[("stfpm", "pixel_auroc")], table[("stfpm", "pixel_auroc")])
     assert written["png"].read_bytes()[:4] == b"\x89PNG"
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]   # atomic writes left nothing behind
 
