@@ -21,6 +21,7 @@ def toy_notebook(path):
     body = nbformat.v4.new_code_cell(
         "import json, pathlib\n"
         "folder = pathlib.Path(data_root)/category\n"
+        'with open(pathlib.Path(out_dir, "runs.txt"), "a") as f: f.write("run\\n")  # stands for a checkpoint\n'
         'if (folder/"FAIL").exists(): raise RuntimeError(f"{category} was made to fail")\n'
         'if not (folder/"SILENT").exists():\n'
         '    pathlib.Path(out_dir, "metrics.json").write_text(json.dumps(\n'
@@ -63,8 +64,10 @@ def test_failure_recorded_rerun_skips_and_retries_force_reruns(setup):
     # 1. three categories on two workers: one finishes, one raises, one ends without metrics.json
     result = run_batch(notebook, root, "all", out, workers=2, params={"threshold": 0.7}, progress=False)
     assert result == {"bad": "failed", "good": "ok", "silent": "failed"}
-    assert sorted(p.name for p in out.iterdir()) == ["bad.failed", "batch_status.json", "good", "silent.failed"]
-    assert sorted(p.name for p in (out/"good").iterdir()) == ["good.ipynb", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["bad.failed", "batch_status.json",
+                                                                                  "good", "silent.failed"]
+    assert (out/".bad.work").is_dir() and not (out/".good.work").exists()   # kept for resuming; finished: renamed
+    assert sorted(p.name for p in (out/"good").iterdir()) == ["good.ipynb", "metrics.json", "runs.txt"]
     assert metrics(out/"good")["methods"]["stfpm"]["image_auroc"] == 0.7
     status = json.loads((out/"batch_status.json").read_text())
     assert status["params"] == {"threshold": 0.7}
@@ -81,6 +84,7 @@ def test_failure_recorded_rerun_skips_and_retries_force_reruns(setup):
     assert run_batch(notebook, root, "good,bad", out, progress=False) == {"good": "skipped", "bad": "ok"}
     assert (out/"good"/"metrics.json").stat().st_mtime_ns == stamp
     assert not (out/"bad.failed").exists() and metrics(out/"bad")["category"] == "bad"
+    assert (out/"bad"/"runs.txt").read_text() == "run\nrun\n"      # the retry continued the failed run's folder
     status = json.loads((out/"batch_status.json").read_text())["categories"]
     assert status["bad"]["status"] == "ok" and status["silent"]["status"] == "failed"   # older records kept
 
@@ -88,7 +92,9 @@ def test_failure_recorded_rerun_skips_and_retries_force_reruns(setup):
     assert run_batch(notebook, root, ["good"], out, params={"threshold": 0.9}, force=True, progress=False) == \
         {"good": "ok"}
     assert metrics(out/"good")["methods"]["stfpm"]["image_auroc"] == 0.9
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]              # no temporary left
+    assert (out/"good"/"runs.txt").read_text() == "run\nrun\n"     # a forced rerun starts from the finished folder
+    # only the still-failing category keeps its working folder (to resume); nothing else is left behind
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".silent.work"]
 
 
 def test_user_errors_before_anything_runs(setup):
