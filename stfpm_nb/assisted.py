@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_assisted.ipynb #45ff6b2e
 from __future__ import annotations
-import copy, hashlib, itertools, math, os, tempfile, time
+import copy, math, os, tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -15,22 +15,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 from torchvision.ops import sigmoid_focal_loss
-from tqdm.auto import tqdm
+from fastcore.basics import patch
 
-from .core import parse_choices, pick_device, require, save_torch, write_json
-from .stfpm import (STFPM, AnomalyResult, discrepancy, evaluating, load_stfpm, read_checkpoint, rng_states,
-                            save_stfpm, set_rng_states)
+from .core import parse_choices, pick_device, require, save_torch, tensor_digest
+from .stfpm import STFPM, AnomalyResult, discrepancy, evaluating, load_stfpm, read_checkpoint, save_stfpm
+from .train import FitResult, Recipe, TrainTask, fit
 from .scaling import (VARIANTS, ScaledSTFPM, ScalingStats, load_scaling_stats, save_scaling_stats)
 from .synth import SOURCES, SyntheticAnomaly, as_image, generator_for, match_channels, resize
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'ASSISTED_FORMAT', 'ASSISTED_VERSION', 'TRAIN_STATE_FORMAT', 'NOT_RESUME_KEYS', 'parse_inputs',
-           'input_channels', 'layer_inputs', 'conv_bn_relu', 'SegmentationHead', 'dice_ratio', 'soft_dice_loss',
-           'segmentation_loss', 'default_score_window', 'local_max_score', 'feature_channels', 'AssistedSegmenter',
-           'make_segmenter', 'save_assisted', 'load_assisted', 'AssistedParams', 'check_params', 'normal_images',
-           'epoch_indices', 'SyntheticStream', 'pair_loader', 'validation_pairs', 'evaluate_pairs', 'train_epoch',
-           'fingerprint', 'resume_params', 'save_train_state', 'load_train_state', 'AssistedRun', 'best_epoch',
-           'train_assisted']
+__all__ = ['INPUT_KINDS', 'ASSISTED_FORMAT', 'ASSISTED_VERSION', 'NOT_RESUME_KEYS', 'parse_inputs', 'input_channels',
+           'layer_inputs', 'conv_bn_relu', 'SegmentationHead', 'dice_ratio', 'soft_dice_loss', 'segmentation_loss',
+           'default_score_window', 'local_max_score', 'feature_channels', 'AssistedSegmenter', 'make_segmenter',
+           'save_assisted', 'load_assisted', 'AssistedParams', 'check_params', 'normal_images', 'epoch_indices',
+           'SyntheticStream', 'pair_loader', 'validation_pairs', 'evaluate_pairs', 'fingerprint', 'resume_params',
+           'AssistedTask', 'AssistedRun', 'train_assisted']
 
 # %% ../nbs/07_assisted.ipynb #76cc7c8e
 INPUT_KINDS = ("teacher", "student", "discrepancy", "scaled")
@@ -139,50 +138,71 @@ class AssistedSegmenter(nn.Module):
                 f"inputs {self.inputs} of this STFPM give {expected}: build the head with make_segmenter")
 
 # %% ../nbs/07_assisted.ipynb #0037f11e
-def _config(self: AssistedSegmenter) -> dict[str, Any]:
+@patch(as_prop=True)
+def config(self: AssistedSegmenter) -> dict[str, Any]:
     "Inputs, scaling variant, score window and head shape: what rebuilding the segmenter needs."
     return {"inputs": list(self.inputs), "scaled_variant": self.scaled_variant, "score_window": self.score_window,
             "in_channels": self.head.in_channels, "width": self.head.width, "depth": self.head.depth}
 
 
-def _train(self: AssistedSegmenter, mode: bool = True) -> AssistedSegmenter:
+@patch(as_prop=True)
+def image_size(self: AssistedSegmenter) -> int:
+    "The STFPM's image size: the size of every map."
+    return self.stfpm.image_size
+
+
+@patch
+def train(self: AssistedSegmenter, mode: bool = True) -> AssistedSegmenter:
     "Set the head's mode; the STFPM always stays in eval mode."
     nn.Module.train(self, mode)
     self.stfpm.eval()
     return self
 
 
+@patch
 @torch.no_grad()
-def _head_inputs(self: AssistedSegmenter, images01) -> list[torch.Tensor]:
-    "Per-scale inputs of the head (N,C,h_l,w_l), from the frozen STFPM in eval mode, without gradient."
-    with evaluating(self.stfpm):
-        teachers, students = self.stfpm.normalized_features(images01)
+def inputs_from(self: AssistedSegmenter, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    "Per-scale inputs of the head (N,C,h_l,w_l) from the STFPM's normalised pyramids."
     scaled = self.scaler.scale(teachers, students) if self.scaler else [None] * len(teachers)
     return [layer_inputs(self.inputs, t, s, z) for t, s, z in zip(teachers, students, scaled)]
 
-AssistedSegmenter.config = property(_config)
-AssistedSegmenter.image_size = property(lambda self: self.stfpm.image_size)
-AssistedSegmenter.train, AssistedSegmenter.head_inputs = _train, _head_inputs
+
+@patch
+@torch.no_grad()
+def head_inputs(self: AssistedSegmenter, images01) -> list[torch.Tensor]:
+    "Per-scale inputs of the head (N,C,h_l,w_l), from the frozen STFPM in eval mode, without gradient."
+    with evaluating(self.stfpm):
+        return self.inputs_from(*self.stfpm.normalized_features(images01))
 
 # %% ../nbs/07_assisted.ipynb #24e533bb
-def _logits(self: AssistedSegmenter, images01) -> torch.Tensor:
+@patch
+def logits(self: AssistedSegmenter, images01) -> torch.Tensor:
     "Logits (N,1,S,S) of images in [0, 1] (any size; resized to the STFPM's image size)."
     return self.head(self.head_inputs(images01), (self.image_size, self.image_size))
 
 
+@patch
 @torch.no_grad()
-def _predict(self: AssistedSegmenter, images01) -> AnomalyResult:
-    "Anomaly maps (N,S,S) in [0, 1] and image scores (N,), in eval mode."
+def predict_features(self: AssistedSegmenter, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> AnomalyResult:
+    "Anomaly maps (N,S,S) in [0, 1] and image scores (N,) from the STFPM's pyramids, in eval mode."
     with evaluating(self):
-        maps = torch.sigmoid(self.logits(images01))[:, 0]
+        logits = self.head(self.inputs_from(teachers, students), (self.image_size, self.image_size))
+    maps = torch.sigmoid(logits)[:, 0]
     return AnomalyResult(maps, local_max_score(maps, self.score_window))
 
 
-def _forward(self: AssistedSegmenter, images01):
+@patch
+@torch.no_grad()
+def predict(self: AssistedSegmenter, images01) -> AnomalyResult:
+    "Anomaly maps (N,S,S) in [0, 1] and image scores (N,), in eval mode."
+    with evaluating(self.stfpm):
+        return self.predict_features(*self.stfpm.normalized_features(images01))
+
+
+@patch
+def forward(self: AssistedSegmenter, images01):
     "Training mode: logits (N,1,S,S). Eval mode: `predict(images01)`."
     return self.logits(images01) if self.training else self.predict(images01)
-
-AssistedSegmenter.logits, AssistedSegmenter.predict, AssistedSegmenter.forward = _logits, _predict, _forward
 
 # %% ../nbs/07_assisted.ipynb #afebd68a
 def make_segmenter(stfpm: STFPM, stats: ScalingStats | None = None, inputs: str | Sequence[str] = INPUT_KINDS,
@@ -196,7 +216,7 @@ def make_segmenter(stfpm: STFPM, stats: ScalingStats | None = None, inputs: str 
     return AssistedSegmenter(stfpm, stats, head.to(stfpm.mean.device), kinds, scaled_variant, score_window).eval()
 
 # %% ../nbs/07_assisted.ipynb #4448c07b
-ASSISTED_FORMAT, ASSISTED_VERSION = "stfpm_nb.assisted", 1
+ASSISTED_FORMAT, ASSISTED_VERSION = "stfpm_nb.assisted", 2
 
 
 def _file_bytes(write: Callable[[Path], Any]) -> bytes:
@@ -229,9 +249,7 @@ def save_assisted(path: str | Path, segmenter: AssistedSegmenter, **extra: Any) 
 
 def load_assisted(path: str | Path, device: str | torch.device = "cpu") -> AssistedSegmenter:
     "Rebuild a saved segmenter (STFPM, statistics, head) in eval mode on `device`."
-    ck = read_checkpoint(path, expect=ASSISTED_FORMAT)
-    require(ck.get("version") == ASSISTED_VERSION, f"{path} has assisted-segmentation format version "
-            f"{ck.get('version')}, this stfpm_nb reads version {ASSISTED_VERSION}: retrain the head")
+    ck = read_checkpoint(path, expect=ASSISTED_FORMAT, version=ASSISTED_VERSION)
     stfpm = _from_bytes(ck["stfpm"], load_stfpm)
     stats = None if ck["scaling_stats"] is None else _from_bytes(ck["scaling_stats"], load_scaling_stats)
     cfg = ck["config"]
@@ -259,6 +277,12 @@ class AssistedParams:
     focal_gamma: float = 2.0                # DESIGN 3.4
     dice_weight: float = 1.0
     seed: int = 0                           # head initialisation, image order, synthetic anomalies
+
+    @property
+    def recipe(self) -> Recipe:
+        "The optimisation of the head as a `train.Recipe`: Adam, cosine decay per step to lr / 100."
+        return Recipe("adam", self.lr, momentum=0.9, weight_decay=0.0, batch_size=self.batch_size, epochs=self.epochs,
+                      schedule="cosine", final_lr=0.01)
 
 
 def check_params(params: AssistedParams) -> AssistedParams:
@@ -346,33 +370,13 @@ def evaluate_pairs(segmenter: AssistedSegmenter, images: torch.Tensor, masks: to
     return {"val_loss": focal + dice_weight * (1 - dice), "val_focal": focal, "val_dice": dice}
 
 # %% ../nbs/07_assisted.ipynb #c45553d8
-def train_epoch(segmenter: AssistedSegmenter, optimizer: torch.optim.Optimizer, batches, steps: int,
-                params: AssistedParams, bar: tqdm | None = None) -> float:
-    "`steps` optimizer steps of the head on batches from the iterator `batches`; the mean training loss."
-    segmenter.train()
-    device, total = segmenter.stfpm.mean.device, 0.0
-    for images, masks in itertools.islice(batches, steps):
-        logits = segmenter.logits(images.to(device, non_blocking=True))
-        loss = segmentation_loss(logits, masks.to(device, non_blocking=True), params.focal_gamma, params.dice_weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.item()
-        if bar is not None: bar.update(1)
-    return total / steps
-
-# %% ../nbs/07_assisted.ipynb #bb8d1742
-TRAIN_STATE_FORMAT = "stfpm_nb.assisted_train_state"
 NOT_RESUME_KEYS = ("score_window",)   # inference settings: may change between calls
 
 
 def fingerprint(segmenter: AssistedSegmenter) -> str:
     "SHA-256 of what the head's inputs depend on: the STFPM's tensors and the scaler's (mu_l, sigma_l)."
-    digest = hashlib.sha256()
     scales = [t for pair in (segmenter.scaler.scales if segmenter.scaler else []) for t in pair]
-    for t in [*segmenter.stfpm.state_dict().values(), *scales]:
-        digest.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
+    return tensor_digest([*segmenter.stfpm.state_dict().values(), *scales])
 
 
 def resume_params(params: AssistedParams, n_train: int, n_holdout: int) -> dict[str, Any]:
@@ -380,59 +384,58 @@ def resume_params(params: AssistedParams, n_train: int, n_holdout: int) -> dict[
     return {k: v for k, v in asdict(params).items() if k not in NOT_RESUME_KEYS} | {"n_train": n_train, "n_holdout": n_holdout}
 
 # %% ../nbs/07_assisted.ipynb #a76b1f4d
-def save_train_state(path: Path, segmenter: AssistedSegmenter, optimizer, scheduler, state: dict[str, Any]) -> None:
-    "Write everything `resume` needs (atomically)."
-    save_torch(path, {"format": TRAIN_STATE_FORMAT, "version": ASSISTED_VERSION, **state,
-                      "head": segmenter.head.state_dict(), "optimizer": optimizer.state_dict(),
-                      "scheduler": scheduler.state_dict(), "rng": rng_states()})
+class AssistedTask(TrainTask):
+    "The assisted head's part of the training loop: synthetic pairs, focal + Dice loss, hold-out validation."
+    select_by, best_name = "val_loss", "assisted.pt"
 
+    def __init__(self, segmenter: AssistedSegmenter, train_ds: Sequence, holdout_ds: Sequence, params: AssistedParams,
+                 num_workers: int | None = None):
+        require(holdout_ds is not None and len(holdout_ds) > 0, "the assisted head needs hold-out normal images "
+                "to validate on: pass holdout_ds (the pipeline passes the STFPM's hold-out split)")
+        self.segmenter, self.module, self.params, self.num_workers = segmenter, segmenter.head, params, num_workers
+        images = normal_images(train_ds, segmenter.image_size)
+        synth = SyntheticAnomaly(p_anomaly=params.p_anomaly, sources=params.sources, patches=images, seed=params.seed)
+        self.stream = SyntheticStream(images, synth, params.steps_per_epoch * params.batch_size, params.seed, params.epochs)
+        self.val = tuple(t.to(segmenter.stfpm.device)
+                         for t in validation_pairs(normal_images(holdout_ds, segmenter.image_size), synth, params.seed))
+        self.steps_per_epoch = params.steps_per_epoch
 
-def load_train_state(path: Path, segmenter: AssistedSegmenter, optimizer, scheduler,
-                     expected: dict[str, Any]) -> dict[str, Any]:
-    "Restore head, optimizer, schedule and random states from `path` after checking it is the same run."
-    ck = read_checkpoint(path, expect=TRAIN_STATE_FORMAT)
-    require(ck["fingerprint"] == expected["fingerprint"], f"{path} was trained over another STFPM or other scaling "
-            f"statistics than this run's: resume with the same STFPM, or use a new output folder")
-    for key, value in expected["params"].items():
-        require(ck["params"].get(key) == value, f"{path} was trained with {key}={ck['params'].get(key)!r} but this "
-                f"run has {key}={value!r}: use the same options to resume, or a new output folder")
-    segmenter.head.load_state_dict(ck["head"])
-    optimizer.load_state_dict(ck["optimizer"]); scheduler.load_state_dict(ck["scheduler"])
-    set_rng_states(ck["rng"])
-    return {k: ck[k] for k in ("params", "fingerprint", "history", "best_head")}
+    def batches(self, epoch: int):
+        return pair_loader(self.stream, self.params.batch_size, epoch, epoch, self.segmenter.stfpm.device, self.num_workers)
+
+    def loss(self, batch) -> torch.Tensor:
+        images, masks = (t.to(self.segmenter.stfpm.device, non_blocking=True) for t in batch)
+        return segmentation_loss(self.segmenter.logits(images), masks, self.params.focal_gamma, self.params.dice_weight)
+
+    def validate(self) -> dict[str, float]:
+        return evaluate_pairs(self.segmenter, *self.val, self.params.batch_size, self.params.focal_gamma,
+                              self.params.dice_weight)
+
+    def save_best(self, path: Path, row: dict[str, float]) -> None:
+        save_assisted(path, self.segmenter, epoch=row["epoch"], params=asdict(self.params))
+
+    def load_best(self, path: Path) -> None:
+        self.module.load_state_dict(read_checkpoint(path, expect=ASSISTED_FORMAT, version=ASSISTED_VERSION)["head"])
 
 # %% ../nbs/07_assisted.ipynb #294b9844
 @dataclass
 class AssistedRun:
-    "The trained segmenter (best head loaded), its per-epoch history, the selected epoch and the run folder."
+    "The trained segmenter (best head loaded) and the training loop's result (history, selected epoch, files)."
     segmenter: AssistedSegmenter
-    history: list[dict[str, float]]
-    best_epoch: int
-    out_dir: Path
-    finished: bool = True
-    setup_seconds: float = 0.0
-    train_seconds: float = 0.0
+    fit: FitResult
 
+    @property
+    def history(self) -> list[dict[str, float]]: return self.fit.history
+    @property
+    def best_epoch(self) -> int: return self.fit.best_epoch
+    @property
+    def out_dir(self) -> Path: return self.fit.out_dir
+    @property
+    def finished(self) -> bool: return self.fit.finished
     @property
     def path(self) -> Path:
         "The bundle: head + STFPM + statistics (`load_assisted`)."
-        return self.out_dir / "assisted.pt"
-
-    @property
-    def last_path(self) -> Path: return self.out_dir / "last.pt"
-
-
-def best_epoch(history: Sequence[dict[str, float]]) -> int:
-    "The epoch with the lowest validation loss (earliest on ties), or the last epoch without validation."
-    if not history: return 0
-    if "val_loss" not in history[-1]: return history[-1]["epoch"]
-    return min(history, key=lambda row: (row["val_loss"], row["epoch"]))["epoch"]
-
-# %% ../nbs/07_assisted.ipynb #8ff6c8a7
-def _epoch_line(row: dict[str, float], epochs: int, best: int) -> str:
-    val = f"  val {row['val_loss']:.4f} (dice {row['val_dice']:.3f})" if "val_loss" in row else ""
-    return (f"epoch {row['epoch']:>3}/{epochs}  loss {row['loss']:.4f}{val}  lr {row['lr']:.2g}  best {best}  "
-            f"{row['seconds']:.1f} s")
+        return self.fit.best_path
 
 
 def _resolve(params: AssistedParams | None, overrides: dict[str, Any]) -> AssistedParams:
@@ -442,93 +445,24 @@ def _resolve(params: AssistedParams | None, overrides: dict[str, Any]) -> Assist
     require(not bad, f"unknown assisted setting(s) {bad}: choose from {', '.join(sorted(names))}")
     return check_params(replace(params or AssistedParams(), **overrides))
 
+# %% ../nbs/07_assisted.ipynb #75349959
+def train_assisted(stfpm: STFPM, train_ds: Sequence, out_dir: str | Path, stats: ScalingStats | None,
+                   holdout_ds: Sequence, params: AssistedParams | None = None, *, device: str | torch.device = "auto",
+                   resume: bool = False, num_workers: int | None = None, stop_after: int | None = None,
+                   progress: bool = True, **overrides: Any) -> AssistedRun:
+    """Train a segmentation head over the frozen `stfpm` on synthetic anomalies of `train_ds`; files in `out_dir`.
 
-def _start(out_dir: Path, segmenter, optimizer, scheduler, expected: dict, resume: bool, progress: bool) -> dict:
-    "The state to continue from: restored from last.pt when resuming, else fresh (refusing to overwrite a run)."
-    last = out_dir / "last.pt"
-    if resume and last.is_file():
-        state = load_train_state(last, segmenter, optimizer, scheduler, expected)
-        if progress: tqdm.write(f"resuming {last} after epoch {len(state['history'])}")
-        return state
-    require(resume or not last.is_file(), f"{out_dir} already holds an assisted-segmentation run (last.pt): "
-            f"pass resume=True (--resume) to continue it, or choose another output folder")
-    return expected | {"history": [], "best_head": None}
-
-# %% ../nbs/07_assisted.ipynb #0754cd49
-def _run_epoch(segmenter, optimizer, scheduler, batches, val, epoch: int, params: AssistedParams, bar) -> dict:
-    "Train one epoch, step the schedule, validate: one history row."
-    start, lr = time.perf_counter(), optimizer.param_groups[0]["lr"]
-    loss = train_epoch(segmenter, optimizer, batches, params.steps_per_epoch, params, bar)
-    scheduler.step()
-    row = {"epoch": epoch, "loss": loss, "lr": lr}
-    if val is not None:
-        row |= evaluate_pairs(segmenter, *val, params.batch_size, params.focal_gamma, params.dice_weight)
-    return row | {"seconds": time.perf_counter() - start}
-
-
-def _data(segmenter, train_ds, holdout_ds, params: AssistedParams):
-    "Training images, the synthetic-anomaly generator (patches from the training images) and validation pairs."
-    images = normal_images(train_ds, segmenter.image_size)
-    synth = SyntheticAnomaly(p_anomaly=params.p_anomaly, sources=params.sources, patches=images, seed=params.seed)
-    val = None
-    if holdout_ds is not None and len(holdout_ds) > 0:
-        val = tuple(t.to(segmenter.stfpm.mean.device)
-                    for t in validation_pairs(normal_images(holdout_ds, segmenter.image_size), synth, params.seed))
-    return images, synth, val
-
-# %% ../nbs/07_assisted.ipynb #c479882e
-def train_assisted(stfpm: STFPM, train_ds: Sequence, out_dir: str | Path, stats: ScalingStats | None = None,
-                   holdout_ds: Sequence | None = None, params: AssistedParams | None = None, *,
-                   device: str | torch.device = "auto", resume: bool = False, num_workers: int | None = None,
-                   stop_after: int | None = None, progress: bool = True, **overrides: Any) -> AssistedRun:
-    "Train a segmentation head over the frozen `stfpm` on synthetic anomalies of `train_ds`; files in `out_dir`."
-    params, out_dir = _resolve(params, overrides), Path(out_dir)
+    stats: the STFPM's scaling statistics (needed by the `scaled` input);
+    holdout_ds: normal images the head is validated on (with synthetic anomalies), never trained on;
+    params, overrides: an `AssistedParams` and/or its fields as keywords (`epochs=2`);
+    num_workers: DataLoader processes drawing the anomalies (None: 0 on the CPU, up to 12 on a GPU);
+    stop_after: train at most this many epochs now (the run stays resumable)."""
+    params = _resolve(params, overrides)
     stfpm.to(pick_device(device) if isinstance(device, str) else device)
     segmenter = make_segmenter(stfpm, stats, params.inputs, params.scaled_variant, params.width, params.depth,
                                params.score_window, params.seed)
-    optimizer = torch.optim.Adam(segmenter.head.parameters(), lr=params.lr)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=params.epochs, eta_min=params.lr / 100)
-    require(stop_after is None or (isinstance(stop_after, int) and stop_after >= 1),
-            f"stop_after must be None or a whole number of epochs >= 1, got {stop_after!r}")
-    expected = {"params": resume_params(params, len(train_ds), len(holdout_ds) if holdout_ds is not None else 0),
-                "fingerprint": fingerprint(segmenter)}
-    state = _start(out_dir, segmenter, optimizer, scheduler, expected, resume, progress)
-    history, t0 = state["history"], time.perf_counter()
-    first, last = len(history) + 1, min(params.epochs, len(history) + (stop_after or params.epochs))
-    if first <= last:
-        state = _train_epochs(segmenter, optimizer, scheduler, state, train_ds, holdout_ds, params, out_dir,
-                              (first, last), num_workers, progress)
-    return _finish(segmenter, state, out_dir, params, time.perf_counter() - t0)
-
-# %% ../nbs/07_assisted.ipynb #b825f18d
-def _train_epochs(segmenter, optimizer, scheduler, state, train_ds, holdout_ds, params, out_dir, span, num_workers,
-                  progress) -> dict:
-    "Run epochs `span[0]..span[1]`, writing last.pt and history.json after each; the updated state."
-    t0 = time.perf_counter()
-    images, synth, val = _data(segmenter, train_ds, holdout_ds, params)
-    per_epoch = params.steps_per_epoch * params.batch_size
-    stream = SyntheticStream(images, synth, per_epoch, params.seed, params.epochs)
-    batches = iter(pair_loader(stream, params.batch_size, *span, segmenter.stfpm.mean.device, num_workers))
-    state["setup_seconds"] = time.perf_counter() - t0
-    with tqdm(total=(span[1] - span[0] + 1) * params.steps_per_epoch, desc="train assisted head", unit="step",
-              disable=not progress) as bar:
-        for epoch in range(span[0], span[1] + 1):
-            state["history"].append(_run_epoch(segmenter, optimizer, scheduler, batches, val, epoch, params, bar))
-            best = best_epoch(state["history"])
-            if best == epoch: state["best_head"] = {k: v.detach().clone() for k, v in segmenter.head.state_dict().items()}
-            save_train_state(out_dir / "last.pt", segmenter, optimizer, scheduler,
-                             {k: state[k] for k in ("params", "fingerprint", "history", "best_head")})
-            write_json(out_dir / "history.json", state["history"])
-            if progress: bar.write(_epoch_line(state["history"][-1], params.epochs, best))
-    return state
-
-
-def _finish(segmenter, state, out_dir: Path, params: AssistedParams, seconds: float) -> AssistedRun:
-    "Load the best head, write the bundle `assisted.pt`, return the run."
-    history, best = state["history"], best_epoch(state["history"])
-    segmenter.head.load_state_dict(state["best_head"])
-    finished, trained_now, bundle = len(history) >= params.epochs, "setup_seconds" in state, out_dir / "assisted.pt"
-    if trained_now or not bundle.is_file():
-        save_assisted(bundle, segmenter, epoch=best, finished=finished, params=asdict(params), history=history)
-    setup = state.get("setup_seconds", 0.0)
-    return AssistedRun(segmenter.eval(), history, best, out_dir, finished, setup, seconds - setup)
+    task = AssistedTask(segmenter, train_ds, holdout_ds, params, num_workers)
+    identity = {"params": resume_params(params, len(train_ds), len(holdout_ds)), "fingerprint": fingerprint(segmenter)}
+    result = fit(task, params.recipe, out_dir, identity, seed=params.seed, resume=resume, stop_after=stop_after,
+                 progress=progress, desc="train assisted head")
+    return AssistedRun(segmenter.eval(), result)

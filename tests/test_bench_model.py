@@ -14,7 +14,7 @@ def test_measure_and_report():
         torch.set_num_threads(before)
     assert all(r["img_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in results)
     assert results[0]["cache_seconds"] > 0 and results[1]["cache_seconds"] == 0
-    summary = summarize(results)["efficientnet_lite0"]
+    summary = summarize(results)["efficientnet_lite0/fp32"]
     assert summary["reuse_speedup"] == results[0]["img_per_s"] / results[1]["img_per_s"]
     report = {**run_info({"image_size": 32, "batch_size": 2, "n_images": 4, "device": "cpu"}), "device": "cpu",
               "threads": 1, "load_average": [0.0, 0.0], "summary": {"efficientnet_lite0": summary},

@@ -70,13 +70,17 @@ def test_bad_option_value_exits_nonzero(demo, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--epochs" in proc.stderr
 
 
-def test_train_refuses_overwrite_then_resumes(demo, tmp_path):
+def test_train_reuses_refuses_other_options_then_forces(demo, tmp_path):
     out = tmp_path / "run"
     cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)
     assert (out / "stfpm" / "best.pt").is_file()
+    stamp = (out / "stfpm" / "best.pt").stat().st_mtime_ns
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)   # reused
+    assert (out / "stfpm" / "best.pt").stat().st_mtime_ns == stamp
     more = [a if a != "2" else "3" for a in TINY]   # --epochs 3
-    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more), "--resume")
-    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, "--resume", check_rc=0)
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more),
+                      "recipe.epochs=2", "recipe.epochs=3", "--force")
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, "--force", check_rc=0)
     assert len(json.loads((out / "stfpm" / "history.json").read_text())) == 3
 
 

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from stfpm_nb.core import UserError, save_torch
-from stfpm_nb.scaling import (VARIANTS, Moments, ScaledSTFPM, fit_scaling_stats, image_scores, load_scaling_stats,
-                              parse_variants, save_scaling_stats)
+from stfpm_nb.scaling import (VARIANTS, Moments, ScaledSTFPM, fit_scaling_stats, load_scaling_stats, parse_variants,
+                              save_scaling_stats)
+from stfpm_nb.stfpm import image_score
 
 
 class SyntheticPair(torch.nn.Module):
@@ -135,8 +136,8 @@ def test_refuses_bad_names_and_files(synthetic, stats, tmp_path):
 
 def test_topk_score():
     maps = torch.arange(200.).view(2, 10, 10)
-    assert torch.equal(image_scores(maps, "topk", 0.05), torch.tensor([97., 197.]))
-    assert torch.equal(image_scores(maps, "max"), torch.tensor([99., 199.]))
+    assert torch.equal(image_score(maps, "topk", 0.05), torch.tensor([97., 197.]))
+    assert torch.equal(image_score(maps, "max"), torch.tensor([99., 199.]))
 
 
 def test_real_stfpm_fit_save_load_predict(tmp_path):

@@ -1,4 +1,4 @@
-"STFPM: shapes, frozen teacher, exact resume, save/load, any-size inference, user errors."
+"STFPM: shapes, frozen teacher, exact resume, save/load, any-size inference, recipes, user errors."
 import json
 
 import pytest
@@ -7,8 +7,8 @@ import torch
 from stfpm_nb.core import UserError
 from stfpm_nb.data import MVTecCategory, holdout_split
 from stfpm_nb.demo import make_demo_dataset
-from stfpm_nb.stfpm import (STFPM, AnomalyResult, anomaly_map, discrepancy, load_stfpm, predict_dataset, save_stfpm,
-                            stfpm_loss, train_stfpm)
+from stfpm_nb.stfpm import (STFPM, AnomalyResult, MapSettings, anomaly_map, discrepancy, get_recipe, load_stfpm,
+                            predict_dataset, save_stfpm, stfpm_loss, train_stfpm)
 
 SIZE = 32
 
@@ -30,10 +30,15 @@ def demo(tmp_path_factory):
     return train, holdout, MVTecCategory(root, "demo_brick", "test", image_size=SIZE)
 
 
-def _train(demo, out, epochs, **kw):
+def _recipe(epochs, **kw):
+    return get_recipe("paper", epochs=epochs, batch_size=4, **kw)
+
+
+def _train(demo, out, epochs, model_seed=0, augment=(), **kw):
     train, holdout, _ = demo
-    model = STFPM("efficientnet_lite0", image_size=SIZE, seed=kw.pop("model_seed", 0))
-    return model, train_stfpm(model, train, holdout, out, epochs=epochs, batch_size=4, device="cpu", progress=False, **kw)
+    model = STFPM("efficientnet_lite0", image_size=SIZE, seed=model_seed)
+    return model, train_stfpm(model, train, holdout, out, _recipe(epochs, augment=augment), device="cpu",
+                              precision="fp32", progress=False, **kw)
 
 
 def _same(a, b):
@@ -71,18 +76,20 @@ def test_teacher_frozen_through_training(demo, tmp_path):
     student0 = {k: v.clone() for k, v in model.student.state_dict().items()}
     model.train()
     assert not model.teacher.training and all(not p.requires_grad for p in model.teacher.parameters())
-    train_stfpm(model, train, holdout, tmp_path, epochs=2, batch_size=4, device="cpu", progress=False,
-                reuse_teacher_features=False)
+    # with an augmentation the teacher runs live at every step: it must still not move
+    train_stfpm(model, train, holdout, tmp_path, _recipe(2, augment=("brightness", "flip")), device="cpu",
+                precision="fp32", progress=False)
     assert _same(model.teacher.state_dict(), teacher0)  # weights and batch-norm statistics
     assert not _same(model.student.state_dict(), student0)
     assert not model.training
 
 
-def test_resume_is_bit_identical(demo, tmp_path):
-    _, straight = _train(demo, tmp_path / "straight", 3)
-    _train(demo, tmp_path / "cut", 1)                                     # "interrupted" after epoch 1
-    _, resumed = _train(demo, tmp_path / "cut", 3, resume=True, model_seed=99)  # fresh model, other init
-    for name, key in (("last.pt", "student"), ("best.pt", "state_dict")):
+@pytest.mark.parametrize("augment", [(), ("brightness", "contrast", "flip")])
+def test_resume_is_bit_identical(demo, tmp_path, augment):
+    _, straight = _train(demo, tmp_path / "straight", 3, augment=augment)
+    _train(demo, tmp_path / "cut", 3, augment=augment, stop_after=1)                 # "interrupted" after epoch 1
+    _, resumed = _train(demo, tmp_path / "cut", 3, model_seed=99, augment=augment, resume=True)  # other init
+    for name, key in (("last.pt", "module"), ("best.pt", "state_dict")):
         a, b = torch.load(tmp_path / "straight" / name), torch.load(tmp_path / "cut" / name)
         assert _same(a[key], b[key]), name
     assert straight.history == [dict(r, seconds=s["seconds"]) for r, s in zip(resumed.history, straight.history)]
@@ -94,20 +101,22 @@ def test_resume_refuses_other_options_and_overwrite(demo, tmp_path):
     _train(demo, tmp_path, 1)
     with pytest.raises(UserError, match="--resume"):
         _train(demo, tmp_path, 2)
-    with pytest.raises(UserError, match="batch_size=4"):
-        train, holdout, _ = demo
-        train_stfpm(STFPM(image_size=SIZE), train, holdout, tmp_path, epochs=2, batch_size=2, device="cpu",
-                    resume=True, progress=False)
+    with pytest.raises(UserError, match="recipe.epochs=1 but this run has recipe.epochs=2"):
+        _train(demo, tmp_path, 2, resume=True)
+    with pytest.raises(UserError, match="data"):
+        _train(demo, tmp_path, 1, resume=True, data={"sha256": "other images"})
+    with pytest.raises(UserError, match="augment"):
+        _train(demo, tmp_path, 1, resume=True, augment=("flip",))
 
 
-def test_selection_and_reuse(demo, tmp_path):
-    _, reused = _train(demo, tmp_path / "a", 2)
-    _, recomputed = _train(demo, tmp_path / "b", 2, reuse_teacher_features=False)
-    for r, s in zip(reused.history, recomputed.history):  # same computation, up to float rounding
-        assert r["loss"] == pytest.approx(s["loss"], rel=1e-3)
+def test_selection_reuse_and_training_time(demo, tmp_path):
+    _, cached = _train(demo, tmp_path / "a", 2)
     _, official = _train(demo, tmp_path / "c", 2, select_by="holdout_map_mean")
     assert official.best_epoch == min(official.history, key=lambda r: r["holdout_map_mean"])["epoch"]
-    assert reused.best_epoch == min(reused.history, key=lambda r: r["holdout_discrepancy"])["epoch"]
+    assert cached.best_epoch == min(cached.history, key=lambda r: r["holdout_discrepancy"])["epoch"]
+    # a finished run is reused, with the training time of its epochs
+    _, again = _train(demo, tmp_path / "a", 2, resume=True)
+    assert again.seconds == pytest.approx(cached.seconds) and again.history == cached.history
 
 
 def test_save_load_and_any_size(demo, tmp_path):
@@ -124,17 +133,39 @@ def test_save_load_and_any_size(demo, tmp_path):
     assert load_stfpm(tmp_path / "again.pt").checkpoint_extra == {"note": "x"}
 
 
+def test_map_settings_travel_with_the_model(tmp_path):
+    model = STFPM(image_size=SIZE, maps=MapSettings(sigma=1.5, score="topk", topk=0.05))
+    save_stfpm(tmp_path / "m.pt", model)
+    loaded = load_stfpm(tmp_path / "m.pt")
+    assert loaded.maps == model.maps
+    x = torch.rand(2, 3, SIZE, SIZE)
+    assert torch.equal(loaded.predict(x).scores, model.predict(x).scores)
+
+
+def test_bf16_keeps_the_maps():
+    "bf16 autocast changes the arithmetic, not the maps: a few parts in a thousand of their range."
+    model = STFPM(image_size=64).eval()
+    x = torch.rand(4, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    fp32 = model.predict(x).maps
+    model.precision = "bf16"
+    bf16 = model.predict(x).maps
+    assert (bf16 - fp32).abs().max() < 0.02 * (fp32.max() - fp32.min())
+
+
 def test_user_errors(demo, tmp_path):
     train, holdout, _ = demo
     model = STFPM(image_size=SIZE)
     cases = [(lambda: model.predict(torch.rand(1, 3, 8, 8) * 255), "not ImageNet-normalised"),
              (lambda: model.predict(torch.rand(1, 2, 8, 8)), "C = 1 or 3"),
-             (lambda: model.predict(torch.rand(1, 3, 8, 8), combine="max"), "product, sum"),
+             (lambda: model.predict(torch.rand(1, 3, 8, 8), MapSettings(combine="max")), "product, sum"),
              (lambda: STFPM(image_size=16), "--image-size"),
              (lambda: STFPM("vgg", image_size=SIZE), "--backbone"),
+             (lambda: STFPM(image_size=SIZE, maps=MapSettings(sigma=-2)), "sigma"),
              (lambda: load_stfpm(tmp_path / "none.pt"), "does not exist"),
-             (lambda: train_stfpm(model, train, holdout, tmp_path, epochs=0), "--epochs"),
-             (lambda: train_stfpm(model, train, torch.utils.data.Subset(holdout, []), tmp_path, epochs=1), "hold-out")]
+             (lambda: train_stfpm(model, train, holdout, tmp_path, _recipe(0)), "epochs"),
+             (lambda: train_stfpm(model, train, holdout, tmp_path, "slow"), "--recipe"),
+             (lambda: train_stfpm(model, train, holdout, tmp_path, _recipe(1, augment=("blur",))), "augmentation"),
+             (lambda: train_stfpm(model, train, torch.utils.data.Subset(holdout, []), tmp_path, _recipe(1)), "hold-out")]
     for call, message in cases:
         with pytest.raises(UserError, match=message):
             call()
