@@ -411,10 +411,10 @@ class AssistedTask(TrainTask):
         return evaluate_pairs(self.segmenter, *self.val, self.params.batch_size, self.params.focal_gamma,
                               self.params.dice_weight)
 
-    def save_best(self, path: Path, row: dict[str, float]) -> None:
+    def save(self, path: Path, row: dict[str, float]) -> None:
         save_assisted(path, self.segmenter, epoch=row["epoch"], params=asdict(self.params))
 
-    def load_best(self, path: Path) -> None:
+    def load(self, path: Path) -> None:
         self.module.load_state_dict(read_checkpoint(path, expect=ASSISTED_FORMAT, version=ASSISTED_VERSION)["head"])
 
 # %% ../nbs/07_assisted.ipynb #294b9844

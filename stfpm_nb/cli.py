@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deep", action="store_true", help="also decode every image (finds truncated files)")
     p.set_defaults(func=cmd_check_data)
     p = sub.add_parser("train", help="train STFPM on one category"); add_run_options(p)
+    p.add_argument("--snapshot-every", type=_positive_int, help="also keep the student of every N epochs")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("run", help="train when needed and evaluate one category"); add_run_options(p)
     p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, assisted (default stfpm,scaled)")

@@ -63,6 +63,7 @@ class RunConfig:
     assisted_inputs: str | tuple[str, ...] = ("teacher", "student", "discrepancy", "scaled")
     egs_draws: int = 1000                  # bootstrap draws of the threshold for EGS
     force: bool = False                    # retrain the models in `out` even when they match this configuration
+    snapshot_every: int | None = None      # also keep the student of every that many epochs (stfpm/epoch_010.pt, ...)
     progress: bool = True
 
 # %% ../nbs/10_pipeline.ipynb #7820911d
@@ -136,7 +137,7 @@ def fit_stfpm(cfg: RunConfig, splits: Splits, device: torch.device) -> tuple[STF
                   maps=map_settings(cfg))
     result = train_stfpm(model, splits.train, splits.holdout, Path(cfg.out) / "stfpm", stfpm_recipe(cfg), seed=cfg.seed,
                          device=device, precision=cfg.precision, resume=True, data=data_fingerprint(splits.train),
-                         progress=cfg.progress)
+                         snapshot_every=cfg.snapshot_every, progress=cfg.progress)
     return model, result
 
 

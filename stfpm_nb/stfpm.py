@@ -439,24 +439,26 @@ class STFPMTask(TrainTask):
     def validate(self) -> dict[str, float]:
         return holdout_discrepancy(self.model, self.holdout, self.holdout_teacher, self.batch_size)
 
-    def save_best(self, path: Path, row: dict[str, float]) -> None:
+    def save(self, path: Path, row: dict[str, float]) -> None:
         save_stfpm(path, self.model, epoch=row["epoch"], **{k: row[k] for k in SELECT_BY})
 
-    def load_best(self, path: Path) -> None:
+    def load(self, path: Path) -> None:
         self.model.load_state_dict(read_checkpoint(path)["state_dict"])
 
 # %% ../nbs/03_stfpm.ipynb #827bc9d4
 def train_stfpm(model: STFPM, train_ds: Dataset, holdout_ds: Dataset, out_dir: str | Path,
                 recipe: str | STFPMRecipe = "fast", seed: int = 0, device: str | torch.device = "auto",
                 precision: str = "auto", resume: bool = False, select_by: str = "holdout_discrepancy",
-                data: dict[str, Any] | None = None, stop_after: int | None = None, progress: bool = True) -> FitResult:
+                data: dict[str, Any] | None = None, stop_after: int | None = None, snapshot_every: int | None = None,
+                progress: bool = True) -> FitResult:
     """Train `model.student` on `train_ds` by `recipe`, select the epoch on `holdout_ds`; files in `out_dir`.
 
     recipe: a name of `RECIPES` or an `STFPMRecipe` (see `get_recipe` for overrides);
     precision: `auto` (bf16 where the hardware computes it natively), `fp32` or `bf16`;
     resume: continue the run in `out_dir` (refused when its identity differs);
     data: what identifies the training data (stored, and compared on resume);
-    stop_after: train at most this many epochs now (the run stays resumable)."""
+    stop_after: train at most this many epochs now (the run stays resumable);
+    snapshot_every: also keep the model of every that many epochs (`epoch_010.pt`, ...)."""
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
     model.to(dev).precision = resolve_precision(precision, dev)
@@ -465,7 +467,7 @@ def train_stfpm(model: STFPM, train_ds: Dataset, holdout_ds: Dataset, out_dir: s
                 "precision": model.precision, "select_by": select_by, "n_train": len(train_ds),
                 "n_holdout": len(holdout_ds), "data": data or {}}
     result = fit(task, recipe.optim, out_dir, identity, seed=seed, resume=resume, stop_after=stop_after,
-                 progress=progress, desc="train student")
+                 snapshot_every=snapshot_every, progress=progress, desc="train student")
     model.eval()
     return result
 

@@ -19,8 +19,8 @@ from .core import UserError, require, save_torch, set_seed, write_json
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'SCHEDULES', 'TRAIN_STATE_FORMAT', 'TRAIN_STATE_VERSION', 'Recipe', 'check_recipe', 'lr_factor',
            'make_optimizer', 'make_schedule', 'epoch_order', 'step_generator', 'rng_states', 'set_rng_states',
-           'TrainTask', 'save_train_state', 'read_train_state', 'identity_mismatch', 'load_train_state', 'best_epoch',
-           'FitResult', 'fit']
+           'TrainTask', 'save_train_state', 'read_train_state', 'identity_mismatch', 'extendable', 'load_train_state',
+           'best_epoch', 'FitResult', 'fit']
 
 # %% ../nbs/02a_train.ipynb #c8d25a61
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -126,12 +126,12 @@ class TrainTask:
         "Validation numbers after an epoch (eval mode, no gradients); must hold `select_by`."
         raise NotImplementedError
 
-    def save_best(self, path: Path, row: dict[str, float]) -> None:
-        "Save the current module as the best epoch so far (`row`: that epoch's history row), atomically."
+    def save(self, path: Path, row: dict[str, float]) -> None:
+        "Save the model as it is now (`row`: this epoch's history row) to `path`, atomically."
         raise NotImplementedError
 
-    def load_best(self, path: Path) -> None:
-        "Load what `save_best` wrote back into the module."
+    def load(self, path: Path) -> None:
+        "Load what `save` wrote back into the module."
         raise NotImplementedError
 
 # %% ../nbs/02a_train.ipynb #4a2d6273
@@ -169,10 +169,17 @@ def identity_mismatch(saved: dict[str, Any], current: dict[str, Any], prefix: st
     return None
 
 
+def extendable(identity: dict[str, Any]) -> dict[str, Any]:
+    "`identity` without the epoch count when the schedule is constant: its first epochs do not depend on the total."
+    recipe = identity["recipe"]
+    if recipe["schedule"] != "constant": return identity
+    return identity | {"recipe": {k: v for k, v in recipe.items() if k != "epochs"}}
+
+
 def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identity: dict[str, Any]) -> list[dict]:
     "Restore module, optimizer, schedule and random states from `path` after checking the identity; the history."
     state = read_train_state(path)
-    differs = identity_mismatch(state["identity"], identity)
+    differs = identity_mismatch(extendable(state["identity"]), extendable(identity))
     require(differs is None, f"{path} was trained with {differs}: use the same options to resume, "
             f"or --force to retrain in place, or another output folder")
     module.load_state_dict(state["module"])
@@ -240,11 +247,17 @@ def _epoch_line(row: dict[str, float], epochs: int, best: int, select_by: str) -
 
 # %% ../nbs/02a_train.ipynb #77396376
 def fit(task: TrainTask, recipe: Recipe, out_dir: str | Path, identity: dict[str, Any] | None = None, seed: int = 0,
-        resume: bool = False, stop_after: int | None = None, progress: bool = True, desc: str = "train") -> FitResult:
-    "Train `task.module` by `recipe`, selecting the epoch by validation; resumable train state in `out_dir`."
+        resume: bool = False, stop_after: int | None = None, snapshot_every: int | None = None, progress: bool = True,
+        desc: str = "train") -> FitResult:
+    """Train `task.module` by `recipe`, selecting the epoch by validation; resumable train state in `out_dir`.
+
+    identity: what must not change between an interrupted run and its continuation (beside recipe and seed);
+    resume: continue the run in `out_dir` (a finished one is only loaded); else an existing run is an error;
+    stop_after: train at most this many epochs now; snapshot_every: also save the model every that many epochs."""
     recipe, out_dir = check_recipe(recipe), Path(out_dir)
-    require(stop_after is None or (isinstance(stop_after, int) and stop_after >= 1),
-            f"stop_after must be None or a whole number of epochs >= 1, got {stop_after!r}")
+    for name, value in (("stop_after", stop_after), ("snapshot_every", snapshot_every)):
+        require(value is None or (isinstance(value, int) and value >= 1),
+                f"{name} must be None or a whole number of epochs >= 1, got {value!r}")
     optimizer = make_optimizer(recipe, task.module.parameters())
     scheduler = make_schedule(recipe, optimizer, task.steps_per_epoch)
     identity = {"recipe": asdict(recipe), "seed": seed, **(identity or {})}
@@ -254,11 +267,12 @@ def fit(task: TrainTask, recipe: Recipe, out_dir: str | Path, identity: dict[str
         for epoch in range(first, last + 1):
             history.append(_run_epoch(task, optimizer, scheduler, epoch, bar))
             best = best_epoch(history, task.select_by)
-            if best == epoch: task.save_best(out_dir / task.best_name, history[-1])
+            if best == epoch: task.save(out_dir / task.best_name, history[-1])
+            if snapshot_every and epoch % snapshot_every == 0: task.save(out_dir / f"epoch_{epoch:03d}.pt", history[-1])
             save_train_state(out_dir / "last.pt", task.module, optimizer, scheduler, history, identity)
             write_json(out_dir / "history.json", history)
             if progress: bar.write(_epoch_line(history[-1], recipe.epochs, best, task.select_by))
     require(history, f"{out_dir}: no epoch has run")
-    task.load_best(out_dir / task.best_name)
+    task.load(out_dir / task.best_name)
     return FitResult(history, best_epoch(history, task.select_by), task.select_by, out_dir, task.best_name,
                      finished=len(history) >= recipe.epochs)
