@@ -24,12 +24,7 @@ from .scaling import (VARIANTS, ScaledSTFPM, ScalingStats, load_scaling_stats, s
 from .synth import SOURCES, SyntheticAnomaly, as_image, generator_for, match_channels, resize
 
 # %% auto #0
-__all__ = ['INPUT_KINDS', 'ASSISTED_FORMAT', 'ASSISTED_VERSION', 'NOT_RESUME_KEYS', 'parse_inputs', 'input_channels',
-           'layer_inputs', 'conv_bn_relu', 'SegmentationHead', 'dice_ratio', 'soft_dice_loss', 'segmentation_loss',
-           'default_score_window', 'local_max_score', 'feature_channels', 'AssistedSegmenter', 'make_segmenter',
-           'save_assisted', 'load_assisted', 'AssistedParams', 'check_params', 'normal_images', 'epoch_indices',
-           'SyntheticStream', 'pair_loader', 'validation_pairs', 'evaluate_pairs', 'fingerprint', 'resume_params',
-           'AssistedTask', 'AssistedRun', 'train_assisted']
+__all__ = ['AssistedSegmenter', 'make_segmenter', 'save_assisted', 'load_assisted', 'AssistedParams', 'train_assisted']
 
 # %% ../nbs/07_assisted.ipynb #76cc7c8e
 INPUT_KINDS = ("teacher", "student", "discrepancy", "scaled")
@@ -109,14 +104,14 @@ def local_max_score(maps: torch.Tensor, window: int) -> torch.Tensor:
     pooled = F.avg_pool2d(maps[:, None], window, stride=1, padding=window // 2, count_include_pad=False)
     return pooled.flatten(1).amax(1)
 
-# %% ../nbs/07_assisted.ipynb #addcee2e
+# %% ../nbs/07_assisted.ipynb #65bb0741
 @torch.no_grad()
 def feature_channels(stfpm: STFPM) -> list[int]:
     "Channels C_l of the STFPM's feature pyramid (one tiny teacher pass)."
     with evaluating(stfpm):
         return [f.shape[1] for f in stfpm.teacher(torch.zeros(1, 3, 32, 32, device=stfpm.mean.device))]
 
-
+# %% ../nbs/07_assisted.ipynb #83ec6393
 class AssistedSegmenter(nn.Module):
     "A segmentation head over a frozen STFPM (and its scaling statistics): maps in [0, 1] and image scores."
     def __init__(self, stfpm: STFPM, stats: ScalingStats | None, head: SegmentationHead,
@@ -259,7 +254,7 @@ def load_assisted(path: str | Path, device: str | torch.device = "cpu") -> Assis
     segmenter.checkpoint_extra = ck.get("extra", {})
     return segmenter.to(pick_device(device) if isinstance(device, str) else device).eval()
 
-# %% ../nbs/07_assisted.ipynb #244292cb
+# %% ../nbs/07_assisted.ipynb #172a32d4
 @dataclass
 class AssistedParams:
     "Head and training settings of assisted segmentation (defaults: a GPU run on one MVTec AD category)."
@@ -284,7 +279,7 @@ class AssistedParams:
         return Recipe("adam", self.lr, momentum=0.9, weight_decay=0.0, batch_size=self.batch_size, epochs=self.epochs,
                       schedule="cosine", final_lr=0.01)
 
-
+# %% ../nbs/07_assisted.ipynb #e473a552
 def check_params(params: AssistedParams) -> AssistedParams:
     "A validated copy of `params` (inputs and sources as canonical tuples); `UserError` naming a bad value."
     p = replace(params, inputs=parse_inputs(params.inputs),

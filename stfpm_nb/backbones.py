@@ -18,9 +18,7 @@ import torchvision
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['LITE_VARIANTS', 'RESNET18_URL', 'BACKBONES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'CAT_CLASSES', 'FeaturePyramid',
-           'resnet18_pyramid', 'lite_classifier', 'lite_pyramid', 'lite_state', 'imagenet_weights', 'BackboneSpec',
-           'check_backbone', 'load_imagenet_state', 'make_classifier', 'make_backbone', 'imagenet_batch']
+__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone']
 
 # %% ../nbs/02_backbones.ipynb #b3ab5299
 class FeaturePyramid(nn.Module):
@@ -69,7 +67,7 @@ def lite_state(net: nn.Module, package_state: dict[str, torch.Tensor]) -> dict[s
                 f"the checkpoint {tuple(theirs.shape)}")
     return {name: t for (name, _), t in zip(names, tensors)}
 
-# %% ../nbs/02_backbones.ipynb #a773e7b7
+# %% ../nbs/02_backbones.ipynb #8017bd59
 RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 
 
@@ -84,7 +82,7 @@ def _lite_package_file(name: str) -> Path | None:
     found = sorted(Path(spec.origin).parent.rglob("*.pth"))
     return found[0] if found else None
 
-
+# %% ../nbs/02_backbones.ipynb #4240945a
 def imagenet_weights(name: str, weights: str | Path | None = None) -> Path:
     "The file holding the ImageNet weights of backbone `name`: `weights` if given, else the offline copy."
     check_backbone(name)
@@ -102,7 +100,7 @@ def imagenet_weights(name: str, weights: str | Path | None = None) -> Path:
             f"the .pth), or pass --teacher-weights FILE")
     return path
 
-# %% ../nbs/02_backbones.ipynb #0de281bc
+# %% ../nbs/02_backbones.ipynb #713019fa
 @dataclass(frozen=True)
 class BackboneSpec:
     "How to build one backbone: the classifier, the cut to a pyramid, the pyramid's channels, how its weights load."
@@ -115,7 +113,7 @@ class BackboneSpec:
 def _lite(name: str, channels: tuple[int, int, int]) -> BackboneSpec:
     return BackboneSpec(lambda: lite_classifier(name), lite_pyramid, channels, lite_state)
 
-
+# %% ../nbs/02_backbones.ipynb #6e4ed6f5
 BACKBONES: dict[str, BackboneSpec] = {
     "resnet18": BackboneSpec(lambda: torchvision.models.resnet18(weights=None), resnet18_pyramid, (64, 128, 256)),
     "efficientnet_lite0": _lite("efficientnet_lite0", (24, 40, 112)),
@@ -123,13 +121,13 @@ BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite2": _lite("efficientnet_lite2", (24, 48, 120)),
 }
 
-
+# %% ../nbs/02_backbones.ipynb #2e01a9d0
 def check_backbone(name: str) -> str:
     "Return `name` if it is a known backbone, else raise `UserError` listing the choices."
     require(name in BACKBONES, f"--backbone must be one of {', '.join(BACKBONES)}, got {name!r}")
     return name
 
-# %% ../nbs/02_backbones.ipynb #bfcad0f7
+# %% ../nbs/02_backbones.ipynb #13054383
 def load_imagenet_state(name: str, net: nn.Module, path: Path) -> nn.Module:
     "Load the state dict in `path` into `net` (backbone `name`) strictly, turning a wrong file into a `UserError`."
     try:
@@ -150,7 +148,7 @@ def make_classifier(name: str, pretrained: bool = True, weights: str | Path | No
         load_imagenet_state(name, net, imagenet_weights(name, weights))
     return net.eval()
 
-
+# %% ../nbs/02_backbones.ipynb #35e2b768
 def make_backbone(name: str, pretrained: bool, weights: str | Path | None = None) -> FeaturePyramid:
     "The strides 4/8/16 feature pyramid of backbone `name`; ImageNet weights if `pretrained`, else random init."
     return BACKBONES[check_backbone(name)].pyramid(make_classifier(name, pretrained, weights))

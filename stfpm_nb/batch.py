@@ -14,9 +14,7 @@ from .core import UserError, require, write_json, write_text
 from .report import STATUS_FILE, read_status
 
 # %% auto #0
-__all__ = ['RESERVED', 'KERNEL_START_FAILURE', 'available_categories', 'resolve_categories', 'parse_value', 'parse_params',
-           'execute_notebook', 'replace_dir', 'work_folder', 'keep_failure', 'run_category', 'local_results',
-           'dask_results', 'update_status', 'run_batch']
+__all__ = ['run_batch']
 
 # %% ../nbs/09_batch.ipynb #919cd9fe
 def available_categories(data_root: str | os.PathLike) -> list[str]:
@@ -182,14 +180,14 @@ def dask_results(jobs: list[dict[str, Any]], scheduler: str) -> Iterator[tuple[s
                           "finished": datetime.now().isoformat(timespec="seconds")}
             yield futures[future], record
 
-# %% ../nbs/09_batch.ipynb #deb03ac7
+# %% ../nbs/09_batch.ipynb #fad7c9f0
 def update_status(out_dir: Path, category: str, record: dict[str, Any], header: dict[str, Any]) -> None:
     "Record one category's outcome in `<out_dir>/batch_status.json`, atomically."
     status = {**header, "updated": datetime.now().isoformat(timespec="seconds"),
               "categories": {**read_status(out_dir), category: record}}
     write_json(out_dir/STATUS_FILE, status)
 
-
+# %% ../nbs/09_batch.ipynb #104cad51
 def run_batch(notebook: str | os.PathLike, data_root: str | os.PathLike, categories: str | Sequence[str],
               out_dir: str | os.PathLike, workers: int = 1, params: dict[str, Any] | None = None, force: bool = False,
               scheduler: str | None = None, kernel_name: str = "python3", progress: bool = True) -> dict[str, str]:

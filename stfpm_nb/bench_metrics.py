@@ -15,7 +15,7 @@ from . import metrics as M
 from .core import run_info, write_json, write_text
 
 # %% auto #0
-__all__ = ['synthetic_maps', 'run']
+__all__ = ['run']
 
 # %% ../nbs/12a_bench_metrics.ipynb #5f2cbe57
 def _smooth_noise(rng: np.random.Generator, n: int, size: int, sigma: float) -> np.ndarray:

@@ -20,8 +20,7 @@ from .stfpm import STFPM, STFPMTask
 from .train import Recipe, make_optimizer
 
 # %% auto #0
-__all__ = ['MODES', 'teacher_weights_note', 'measure', 'measure_in_fresh_process', 'cache_mb_per_image', 'summarize',
-           'markdown_report', 'run']
+__all__ = ['run']
 
 # %% ../nbs/12_bench_model.ipynb #fae39ea6
 MODES = ("train_reuse", "train_no_reuse", "inference")

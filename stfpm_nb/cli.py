@@ -10,8 +10,7 @@ from pathlib import Path
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['DEMO_PARAMS', 'add_run_options', 'config_from', 'cmd_check_data', 'cmd_train', 'cmd_run', 'default_notebook',
-           'cmd_batch', 'cmd_table', 'cmd_demo', 'cmd_bench', 'build_parser', 'main']
+__all__ = ['main']
 
 # %% ../nbs/11_cli.ipynb #16145f28
 def _positive_int(text: str) -> int:
@@ -152,7 +151,7 @@ def cmd_bench(args) -> int:
     print(f"benchmarks written to {args.out}")
     return 0
 
-# %% ../nbs/11_cli.ipynb #9dbe0669
+# %% ../nbs/11_cli.ipynb #0ca258ad
 def build_parser() -> argparse.ArgumentParser:
     "The `stfpm-nb` argument parser."
     parser = argparse.ArgumentParser(prog="stfpm-nb", description="STFPM anomaly detection with discrepancy "
@@ -200,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
     return parser
 
-
+# %% ../nbs/11_cli.ipynb #6258a4f4
 def main(argv: list[str] | None = None) -> int:
     "Entry point of `stfpm-nb`: runs a sub-command; user errors become one line on stderr and exit status 2."
     args = build_parser().parse_args(argv)

@@ -12,15 +12,13 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'UserError', 'require', 'parse_choices', 'set_seed', 'pick_device', 'bf16_is_native',
-           'resolve_precision', 'autocast', 'atomic_write', 'write_json', 'write_text', 'save_torch', 'tensor_digest',
-           'git_commit', 'versions', 'run_info']
+__all__ = ['UserError', 'set_seed', 'pick_device', 'resolve_precision', 'run_info']
 
-# %% ../nbs/00_core.ipynb #619e495b
+# %% ../nbs/00_core.ipynb #67034955
 class UserError(Exception):
     "A problem with the user's input (path, file, parameter): its message names the culprit and the remedy."
 
-
+# %% ../nbs/00_core.ipynb #1bf0d083
 def require(condition: bool, message: str) -> None:
     "Raise `UserError(message)` unless `condition` holds."
     if not condition:
@@ -54,7 +52,7 @@ def pick_device(spec: str = "auto") -> torch.device:
             f"--device {spec} was asked for but no CUDA GPU is visible; use --device cpu or auto")
     return torch.device(spec)
 
-# %% ../nbs/00_core.ipynb #1cda5105
+# %% ../nbs/00_core.ipynb #0641f50e
 PRECISIONS = ("auto", "fp32", "bf16")
 
 
@@ -64,13 +62,13 @@ def bf16_is_native(device: torch.device) -> bool:
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     return any(probe() for probe in probes if probe is not None)
 
-
+# %% ../nbs/00_core.ipynb #03e0b511
 def resolve_precision(spec: str, device: torch.device) -> str:
     "`fp32` or `bf16` for `--precision auto|fp32|bf16` on `device`."
     require(spec in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {spec!r}")
     return ("bf16" if bf16_is_native(device) else "fp32") if spec == "auto" else spec
 
-
+# %% ../nbs/00_core.ipynb #1df611c2
 def autocast(device: torch.device, precision: str):
     "`torch.autocast` in bfloat16 on `device` when `precision` is `bf16`, else a no-op context."
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
@@ -131,7 +129,7 @@ def tensor_digest(tensors: Iterable[torch.Tensor]) -> str:
         digest.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
 
-# %% ../nbs/00_core.ipynb #3bafc8e5
+# %% ../nbs/00_core.ipynb #b797347d
 def git_commit(repo: str | os.PathLike | None = None) -> str:
     "The current commit of the checkout holding this library (or `repo`), `-dirty` if modified, else `unknown`."
     import importlib.util
@@ -157,7 +155,7 @@ def versions() -> dict[str, str]:
         except md.PackageNotFoundError: out[pkg] = "not installed"
     return out
 
-
+# %% ../nbs/00_core.ipynb #da07a46f
 def run_info(params: dict[str, Any]) -> dict[str, Any]:
     "The provenance block of every report: parameters, versions and git commit."
     return {"params": dict(params), "versions": versions(), "git_commit": git_commit()}

@@ -18,12 +18,9 @@ from torch.utils.data import Dataset, Subset
 from .core import UserError, require, atomic_write
 
 # %% auto #0
-__all__ = ['IMAGE_EXTENSIONS', 'load_image', 'load_mask', 'resize_image', 'resize_mask', 'ImageCache', 'Sample', 'ImageDataset',
-           'list_images', 'subfolders', 'image_size_of', 'check_masks', 'category_dir', 'mvtec_samples',
-           'MVTecCategory', 'check_dataset', 'split_indices', 'mask_path_for', 'folder_samples', 'FolderDataset',
-           'holdout_split', 'dataset_samples', 'data_fingerprint', 'show_items']
+__all__ = ['load_image', 'load_mask', 'MVTecCategory', 'check_dataset', 'FolderDataset', 'holdout_split']
 
-# %% ../nbs/01_data.ipynb #49bf5533
+# %% ../nbs/01_data.ipynb #d342b673
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
@@ -56,18 +53,18 @@ def _rgb_array(im: Image.Image) -> np.ndarray:
         return np.repeat(_to_uint8(np.asarray(im))[..., None], 3, axis=2)
     return np.array(im.convert("RGB"))
 
-
+# %% ../nbs/01_data.ipynb #171bc132
 def load_image(path: str | os.PathLike) -> np.ndarray:
     "Read an image file as an `H x W x 3` uint8 RGB array (gray, RGBA, 16-bit and palette images converted)."
     return _with_image(path, _rgb_array, "image")
 
-# %% ../nbs/01_data.ipynb #0c7593da
+# %% ../nbs/01_data.ipynb #be00f877
 def _mask_array(im: Image.Image) -> np.ndarray:
     "PIL image of any mode -> boolean `H x W` mask."
     a = _to_uint8(np.asarray(im)) if im.mode in _WIDE_MODES else np.asarray(im.convert("L"))
     return a > 0 if a.max(initial=0) <= 1 else a > 127
 
-
+# %% ../nbs/01_data.ipynb #a4eb1663
 def load_mask(path: str | os.PathLike) -> np.ndarray:
     "Read a mask file as a boolean `H x W` array (0/255, 0/1, 16-bit and colour masks accepted)."
     return _with_image(path, _mask_array, "mask")
@@ -274,7 +271,7 @@ def mask_path_for(image: Path, mask_dir: Path, rule: str | Callable[[Path], str 
     if callable(rule): return mask_dir / rule(image)
     return mask_dir / rule.format(stem=image.stem, name=image.name, suffix=image.suffix, defect_type=defect_type)
 
-# %% ../nbs/01_data.ipynb #790989b9
+# %% ../nbs/01_data.ipynb #6ce36687
 def _folder(path: str | os.PathLike | None, what: str) -> Path | None:
     "`Path(path)`, or a `UserError` when it is given but is not a folder."
     if path is None: return None
@@ -308,7 +305,7 @@ def folder_samples(normal_dir, abnormal_dir=None, mask_dir=None, normal_test_dir
     check_masks(test)
     return {"train": train, "test": test}
 
-
+# %% ../nbs/01_data.ipynb #1b50853e
 class FolderDataset(ImageDataset):
     "One split of a folder layout (normal / anomalous / mask folders); items as in `ImageDataset`."
     def __init__(self, normal_dir: str | os.PathLike, abnormal_dir: str | os.PathLike | None = None,

@@ -16,8 +16,7 @@ from .core import require, atomic_write, write_json
 from .data import resize_image
 
 # %% auto #0
-__all__ = ['DEMO_CATEGORIES', 'DEFECTS', 'DEMO_VERSION', 'normal_image', 'scratch_mask', 'stain_mask', 'hole_mask', 'add_defect',
-           'make_demo_dataset']
+__all__ = ['make_demo_dataset']
 
 # %% ../nbs/01a_demo.ipynb #8cbe959d
 DEMO_CATEGORIES = {

@@ -13,11 +13,8 @@ from scipy import ndimage
 from .core import UserError
 
 # %% auto #0
-__all__ = ['GOODNESS', 'MetricInputError', 'to_numpy', 'check_maps_masks', 'check_scores_labels', 'check_normal_maps',
-           'image_auroc', 'pixel_auroc', 'RocCurve', 'roc_curve', 'label_regions', 'ProCurve', 'pro_curve', 'aupro',
-           'threshold_from_normal', 'threshold_max_normal', 'SegmentationScores', 'segmentation_scores', 'f1_score',
-           'iou_score', 'goodness_curve', 'oracle_threshold', 'bootstrap_thresholds', 'EGSResult', 'expected_goodness',
-           'Evaluation', 'evaluate', 'plot_roc', 'plot_pro', 'plot_goodness', 'plot_image_overlap']
+__all__ = ['image_auroc', 'pixel_auroc', 'roc_curve', 'pro_curve', 'aupro', 'threshold_from_normal', 'f1_score', 'iou_score',
+           'expected_goodness', 'Evaluation', 'evaluate', 'plot_roc', 'plot_pro', 'plot_goodness']
 
 # %% ../nbs/04_metrics.ipynb #7f6e49e4
 class MetricInputError(UserError, ValueError):
@@ -150,7 +147,7 @@ def _area_up_to(x: np.ndarray, y: np.ndarray, limit: float) -> float:
     y_limit = y0 + (y1 - y0) * (limit - x0) / (x1 - x0)
     return float(np.trapezoid(y[:i], x[:i]) + (limit - x0) * (y0 + y_limit) / 2)
 
-# %% ../nbs/04_metrics.ipynb #381de34e
+# %% ../nbs/04_metrics.ipynb #b6a749b8
 def _auroc(scores: np.ndarray, truth: np.ndarray) -> float:
     "Mann-Whitney AUROC of flat scores against flat boolean truth."
     normal, anomalous = np.sort(scores[~truth]), np.sort(scores[truth])
@@ -158,7 +155,7 @@ def _auroc(scores: np.ndarray, truth: np.ndarray) -> float:
     ties = np.searchsorted(normal, anomalous, side="right") - below
     return float((2 * below.sum() + ties.sum()) / (2 * anomalous.size * normal.size))
 
-
+# %% ../nbs/04_metrics.ipynb #7e1b579c
 def image_auroc(scores: Any, labels: Any) -> float:
     "AUROC of per-image anomaly `scores` (N,) against `labels` (N,), 1 = anomalous."
     return _auroc(*check_scores_labels(scores, labels))
@@ -169,7 +166,7 @@ def pixel_auroc(maps: Any, masks: Any) -> float:
     maps, masks = check_maps_masks(maps, masks)
     return _auroc(maps.ravel(), masks.ravel())
 
-# %% ../nbs/04_metrics.ipynb #2767fd66
+# %% ../nbs/04_metrics.ipynb #9adca7d7
 @dataclass
 class RocCurve:
     "ROC curve; point i is the segmentation `score > thresholds[i]` (collinear points dropped)."
@@ -185,7 +182,7 @@ def _check_any_level(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     maps, masks = check_maps_masks(scores, labels)
     return maps.ravel(), masks.ravel()
 
-
+# %% ../nbs/04_metrics.ipynb #0997d56a
 def roc_curve(scores: Any, labels: Any) -> RocCurve:
     "ROC curve of image scores `(N,)` against labels, or of maps `(N, H, W)` against masks (all pixels pooled)."
     scores, truth = _check_any_level(scores, labels)
@@ -223,7 +220,7 @@ def _score_past_fpr(normal: np.ndarray, fpr_limit: float) -> float:
     if fpr_limit >= 1: return -np.inf
     return _kth_largest(normal, _quantile_rank(fpr_limit, normal.size))
 
-# %% ../nbs/04_metrics.ipynb #4d1cc0bf
+# %% ../nbs/04_metrics.ipynb #c3cf8cb2
 @dataclass
 class ProCurve:
     "PRO against FPR up to the first point past `fpr_limit`; point i is the segmentation `map > thresholds[i]`."
@@ -244,7 +241,7 @@ def _pro_weights(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     images = np.empty(k, int); images[region_of] = np.flatnonzero(masks) // masks[0].size
     return 1.0 / (k * sizes[region_of]), sizes, images
 
-
+# %% ../nbs/04_metrics.ipynb #3e56d55c
 def pro_curve(maps: Any, masks: Any, fpr_limit: float = 0.3) -> ProCurve:
     "Exact PRO curve (MVTec AD semantics) of `maps` against `masks` (N x H x W) up to `fpr_limit`, and its AU-PRO."
     maps, masks = check_maps_masks(maps, masks)
@@ -265,21 +262,21 @@ def aupro(maps: Any, masks: Any, fpr_limit: float = 0.3) -> float:
     "Area under the PRO curve up to `fpr_limit`, divided by `fpr_limit` (MVTec AD's AU-PRO); 1 is perfect."
     return pro_curve(maps, masks, fpr_limit).aupro
 
-# %% ../nbs/04_metrics.ipynb #98728c91
+# %% ../nbs/04_metrics.ipynb #c8778a26
 def threshold_from_normal(normal_maps: Any, fpr: float = 0.01) -> float:
     "The (1 - fpr) quantile of the pixel scores of `normal_maps`: at most `fpr` of their pixels lie above it."
     _fail_unless(0 <= fpr < 1, f"fpr: expected a number in [0, 1), got {fpr}")
     scores = check_normal_maps(normal_maps).ravel()
     return float(_kth_largest(scores, _quantile_rank(fpr, scores.size)))
 
-
+# %% ../nbs/04_metrics.ipynb #221e1259
 def threshold_max_normal(normal_maps: Any, q: float = 1.0) -> float:
     "The q quantile of per-image maximum scores of `normal_maps` (q = 1: no normal image has a pixel above it)."
     _fail_unless(0 < q <= 1, f"q: expected a number in (0, 1], got {q}")
     maxima = check_normal_maps(normal_maps).max(axis=(1, 2))
     return float(np.quantile(maxima, q, method="inverted_cdf"))
 
-# %% ../nbs/04_metrics.ipynb #2d761003
+# %% ../nbs/04_metrics.ipynb #8026e02a
 @dataclass
 class SegmentationScores:
     "Overlap of `map > threshold` with the ground truth, pooled over the test set and per image."
@@ -310,7 +307,7 @@ def segmentation_scores(maps: Any, masks: Any, threshold: float) -> Segmentation
     return SegmentationScores(float(threshold), float(2 * T / (2 * T + F + N)), float(T / (T + F + N)),
                               _ratio(2 * tp, 2 * tp + fp + fn), _ratio(tp, tp + fp + fn), tp, fp, fn)
 
-
+# %% ../nbs/04_metrics.ipynb #8a6cb5cc
 def f1_score(maps: Any, masks: Any, threshold: float) -> float:
     "Pooled pixel F1 (Dice) of `maps > threshold` over the test set."
     return segmentation_scores(maps, masks, threshold).f1
@@ -495,7 +492,7 @@ def evaluate(maps: Any, masks: Any, scores: Any = None, labels: Any = None, norm
     egs = None if normal_maps is None else expected_goodness(maps, masks, normal_maps, **egs_options)
     return Evaluation(roc_curve(scores, labels), roc_curve(maps, masks), pro_curve(maps, masks, fpr_limit), egs)
 
-# %% ../nbs/04_metrics.ipynb #5d3f93e3
+# %% ../nbs/04_metrics.ipynb #f13a14eb
 def _axes(ax: Any = None, figsize: tuple[float, float] = (4, 4)) -> Any:
     "`ax`, or a fresh one."
     import matplotlib.pyplot as plt
@@ -506,7 +503,7 @@ def _named(curves: Any) -> dict[str, Any]:
     "A single result or a `{name: result}` dict, as a dict."
     return curves if isinstance(curves, dict) else {"": curves}
 
-
+# %% ../nbs/04_metrics.ipynb #b5b576cb
 def plot_roc(curves: RocCurve | dict[str, RocCurve], ax: Any = None, title: str = "ROC") -> Any:
     "ROC curves, labelled with their AUROC."
     ax = _axes(ax)
@@ -529,7 +526,7 @@ def plot_pro(curves: ProCurve | dict[str, ProCurve], ax: Any = None, title: str 
     ax.legend(loc="lower right", fontsize="small")
     return ax
 
-# %% ../nbs/04_metrics.ipynb #544c1a0a
+# %% ../nbs/04_metrics.ipynb #7f65af00
 def plot_goodness(egs: EGSResult, axes: Any = None, title: str = "") -> Any:
     "G(tau) with the oracle and EGS marked, above the density of the drawn thresholds tau*."
     import matplotlib.pyplot as plt
@@ -545,7 +542,7 @@ def plot_goodness(egs: EGSResult, axes: Any = None, title: str = "") -> Any:
     bottom.set(xlabel="threshold tau", ylabel="density of tau*", yticks=[])
     return axes
 
-
+# %% ../nbs/04_metrics.ipynb #65908165
 def plot_image_overlap(scores: SegmentationScores | dict[str, SegmentationScores], ax: Any = None,
                        title: str = "per-image IoU") -> Any:
     "Per-image IoU at one or more thresholds; normal images (IoU 1 if clean, else 0) hatched."

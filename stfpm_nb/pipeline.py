@@ -24,15 +24,12 @@ from .metrics import Evaluation, evaluate, image_auroc
 from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
 # %% auto #0
-__all__ = ['METHODS', 'RunConfig', 'check_config', 'stfpm_recipe', 'map_settings', 'Splits', 'load_splits', 'clear_run',
-           'fit_stfpm', 'model_digest', 'fit_scaling', 'fit_assisted', 'build_detectors', 'image_set_features',
-           'predict_from_features', 'MethodResult', 'test_truth', 'evaluate_detector', 'method_summary', 'RunResult',
-           'metrics_record', 'run_category']
+__all__ = ['RunConfig', 'load_splits', 'RunResult', 'run_category']
 
-# %% ../nbs/10_pipeline.ipynb #d211eac3
+# %% ../nbs/10_pipeline.ipynb #fb635bf1
 METHODS = ("stfpm", "scaled", "assisted")
 
-
+# %% ../nbs/10_pipeline.ipynb #11e987fe
 @dataclass
 class RunConfig:
     "All parameters of one category run; `None` fields are filled in by `check_config` (from the recipe, the device)."
@@ -108,7 +105,7 @@ def map_settings(cfg: RunConfig) -> MapSettings:
     "The map settings of a checked configuration (the STFPM's product map)."
     return MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk)
 
-# %% ../nbs/10_pipeline.ipynb #9d9ea8cf
+# %% ../nbs/10_pipeline.ipynb #8a1e517a
 @dataclass
 class Splits:
     "The three image sets of a run."
@@ -116,7 +113,7 @@ class Splits:
     holdout: Dataset
     test: Dataset
 
-
+# %% ../nbs/10_pipeline.ipynb #296d1007
 def load_splits(cfg: RunConfig) -> Splits:
     "Train / hold-out / test sets of `cfg.category`, resized to `cfg.image_size` (validated when built)."
     train_all = MVTecCategory(cfg.data_root, cfg.category, "train", image_size=cfg.image_size)
@@ -239,7 +236,7 @@ def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig) -> dict[
     topk = image_auroc(image_score(r.test.maps, "topk", cfg.topk).numpy(), labels)
     return r.evaluation.summary() | {"image_auroc_topk": topk, "topk": cfg.topk}
 
-# %% ../nbs/10_pipeline.ipynb #b6298dc0
+# %% ../nbs/10_pipeline.ipynb #619c9b3a
 @dataclass
 class RunResult:
     "Everything a report needs about one category run."
@@ -251,7 +248,7 @@ class RunResult:
     masks: np.ndarray
     labels: np.ndarray
 
-
+# %% ../nbs/10_pipeline.ipynb #e5ff9f84
 def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodResult], labels: np.ndarray,
                    seconds: dict[str, float]) -> dict[str, Any]:
     "The metrics.json object of a run."
@@ -261,7 +258,7 @@ def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodR
     return {"category": cfg.category, **info, "stfpm_training": training, "seconds": seconds,
             "methods": {name: method_summary(r, labels, cfg) for name, r in methods.items()}}
 
-
+# %% ../nbs/10_pipeline.ipynb #eaccc6ea
 def run_category(cfg: RunConfig) -> RunResult:
     "Train (or reuse) the models of `cfg`, evaluate every method, write `<out>/metrics.json`."
     cfg = check_config(cfg); set_seed(cfg.seed)

@@ -14,11 +14,7 @@ import pandas as pd
 from .core import UserError, require, write_text, atomic_write
 
 # %% auto #0
-__all__ = ['METRICS', 'LABELS', 'LOWER_IS_BETTER', 'SHRINKAGE', 'STATUS_FILE', 'read_run', 'method_rows', 'read_status',
-           'collect_runs', 'residual_shrinkage', 'method_order', 'pivot_metrics', 'add_mean', 'add_shrinkage',
-           'failed_categories', 'thesis_table', 'best_mask', 'format_cell', 'format_table', 'metric_label',
-           'table_notes', 'to_markdown', 'tex_escape', 'to_latex', 'write_tables', 'table_long', 'summary_figure',
-           'save_figure', 'make_report']
+__all__ = ['collect_runs', 'thesis_table', 'make_report']
 
 # %% ../nbs/08_report.ipynb #2d12ce96
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "egs")
@@ -49,7 +45,7 @@ def method_rows(run: dict[str, Any], category: str) -> list[dict[str, Any]]:
     return [{"category": category, "method": method, **{k: float(v) for k, v in vals.items() if _is_number(v)}}
             for method, vals in run["methods"].items()]
 
-# %% ../nbs/08_report.ipynb #08398b14
+# %% ../nbs/08_report.ipynb #a6f0e348
 def _is_result_dir(path: Path) -> bool:
     return not path.name.startswith(".") and not path.name.endswith(".failed")
 
@@ -63,7 +59,7 @@ def read_status(run_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
     except (OSError, json.JSONDecodeError, AttributeError) as e:
         raise UserError(f"{path}: unreadable batch status ({e}); delete it and rerun the batch") from None
 
-
+# %% ../nbs/08_report.ipynb #ce6d016f
 def collect_runs(run_dir: str | os.PathLike) -> pd.DataFrame:
     "One row per (category, method) of every `<run_dir>/<category>/metrics.json`, plus one per failed category."
     run_dir = Path(run_dir)
@@ -118,12 +114,12 @@ def add_shrinkage(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
             cols[(method, metric + SHRINKAGE)] = residual_shrinkage(table[(baseline, metric)], table[(method, metric)])
     return pd.DataFrame(cols, index=table.index)
 
-# %% ../nbs/08_report.ipynb #fd60a4b6
+# %% ../nbs/08_report.ipynb #c17025be
 def failed_categories(df: pd.DataFrame) -> dict[str, str]:
     "Category -> error for the failed rows of `collect_runs`' frame."
     return dict(zip(df.category[df.status == "failed"], df.error[df.status == "failed"].fillna("")))
 
-
+# %% ../nbs/08_report.ipynb #90de0064
 def thesis_table(df: pd.DataFrame, metrics: Sequence[str] = METRICS, baseline: str | None = "stfpm") -> pd.DataFrame:
     "One row per category plus `mean`; columns (method, metric), with residual shrinkage against `baseline`."
     baseline = None if baseline in (None, "", "none") else baseline

@@ -16,10 +16,8 @@ from .core import UserError, parse_choices, pick_device, require, save_torch
 from .stfpm import AnomalyResult, anomaly_map, batch_images, discrepancy, evaluating, image_score
 
 # %% auto #0
-__all__ = ['VARIANTS', 'CHANNEL_VARIANTS', 'SCALING_FORMAT', 'SCALING_VERSION', 'Moments', 'moments_to_dict', 'moments_from_dict',
-           'floored', 'mahalanobis_discrepancy', 'parse_variants', 'ScalingStats', 'model_device', 'feature_batches',
-           'first_pass', 'second_pass', 'model_identity', 'fit_scaling_stats', 'save_scaling_stats',
-           'load_scaling_stats', 'check_compatible', 'ScaledSTFPM', 'scaled_detectors']
+__all__ = ['VARIANTS', 'ScalingStats', 'fit_scaling_stats', 'save_scaling_stats', 'load_scaling_stats', 'ScaledSTFPM',
+           'scaled_detectors']
 
 # %% ../nbs/05_scaling.ipynb #1aa5fd76
 @dataclass
@@ -78,8 +76,10 @@ def mahalanobis_discrepancy(teacher: torch.Tensor, student: torch.Tensor,
     mean, var = (v.to(teacher).view(1, -1, 1, 1) for v in (mean, var))
     return 0.5 * ((teacher - student - mean).square() / var).sum(1)
 
-# %% ../nbs/05_scaling.ipynb #f0ab4b60
+# %% ../nbs/05_scaling.ipynb #1c3a4253
 VARIANTS = ("layer", "position", "channel", "position+channel")
+
+# %% ../nbs/05_scaling.ipynb #83795dac
 CHANNEL_VARIANTS = ("channel", "position+channel")
 
 
@@ -87,10 +87,10 @@ def parse_variants(spec: str | Sequence[str]) -> tuple[str, ...]:
     "`'all'`, `'layer,channel'` or a list of names -> the variants, validated, in `VARIANTS` order."
     return parse_choices(spec, VARIANTS, "scaling variant")
 
-# %% ../nbs/05_scaling.ipynb #cd3dad07
+# %% ../nbs/05_scaling.ipynb #e1fedef2
 SCALING_FORMAT, SCALING_VERSION = "stfpm_nb.scaling_stats", 2
 
-
+# %% ../nbs/05_scaling.ipynb #70caa233
 @dataclass
 class ScalingStats:
     "Moments of the discrepancy on normal images, per layer, and the model they belong to."
@@ -162,12 +162,12 @@ def second_pass(model: torch.nn.Module, loader: Iterable, channel_mean: list[tor
             maha[l].update(mahalanobis_discrepancy(t, s, channel_mean[l], channel_var[l]), dims=(0,))
     return maha
 
-# %% ../nbs/05_scaling.ipynb #149ca97e
+# %% ../nbs/05_scaling.ipynb #931ddb7d
 def model_identity(model: torch.nn.Module) -> tuple[str, int]:
     "(backbone name, input image size) of an STFPM model: what scaling statistics must match."
     return model.backbone_name, int(model.image_size)
 
-
+# %% ../nbs/05_scaling.ipynb #5f8f9b45
 def fit_scaling_stats(model: torch.nn.Module, loader: Iterable, variants: str | Sequence[str] = "all",
                       source: str = "holdout", device: str | torch.device | None = None,
                       channel_floor: float = 0.1, progress: bool = False) -> ScalingStats:
@@ -183,7 +183,7 @@ def fit_scaling_stats(model: torch.nn.Module, loader: Iterable, variants: str | 
         stats.mahalanobis = [m.cpu() for m in maha]
     return stats
 
-# %% ../nbs/05_scaling.ipynb #b88db84c
+# %% ../nbs/05_scaling.ipynb #c61b49a2
 def save_scaling_stats(path: str | Path, stats: ScalingStats) -> None:
     "Write `stats` to `path` atomically (a versioned dict of CPU tensors)."
     d = {k: getattr(stats, k) for k in ("backbone", "image_size", "source", "n_images", "channel_floor", "model_digest", "version")}
@@ -207,7 +207,7 @@ def load_scaling_stats(path: str | Path) -> ScalingStats:
                         d["n_images"], moments("discrepancy"), moments("channel"), moments("mahalanobis"),
                         d["channel_floor"], d["model_digest"], d["version"])
 
-
+# %% ../nbs/05_scaling.ipynb #b370e113
 def check_compatible(stats: ScalingStats, model: torch.nn.Module, what: str = "the scaling statistics") -> None:
     "Refuse statistics fitted for another backbone or image size than `model`'s."
     backbone, image_size = model_identity(model)

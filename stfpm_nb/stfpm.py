@@ -23,26 +23,23 @@ from .backbones import IMAGENET_MEAN, IMAGENET_STD, check_backbone, make_backbon
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
-__all__ = ['LOSS_SCALE', 'COMBINE', 'SCORES', 'CHECKPOINT_FORMAT', 'CHECKPOINT_VERSION', 'AUGMENTATIONS', 'PHOTOMETRIC_RANGE',
-           'RECIPES', 'SELECT_BY', 'discrepancy', 'stfpm_loss', 'upsample', 'smooth', 'anomaly_map', 'image_score',
-           'MapSettings', 'check_map_settings', 'AnomalyResult', 'check_images', 'evaluating', 'normalized', 'STFPM',
-           'save_stfpm', 'read_checkpoint', 'load_stfpm', 'augment_images', 'STFPMRecipe', 'get_recipe', 'batch_images',
-           'stack_images', 'teacher_cache', 'holdout_discrepancy', 'STFPMTask', 'train_stfpm', 'predict_dataset']
+__all__ = ['RECIPES', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm', 'load_stfpm',
+           'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
 
-# %% ../nbs/03_stfpm.ipynb #52d9d714
+# %% ../nbs/03_stfpm.ipynb #25cfc6bc
 LOSS_SCALE = 2.0  # the official main.py omits the paper's 0.5: its lr of 0.4 was tuned for twice the paper's loss
 
-
+# %% ../nbs/03_stfpm.ipynb #31640e74
 def discrepancy(teacher: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
     "Per-position `0.5 * ||t - s||^2` over channels of L2-normalised features: (N,C,h,w) x 2 -> (N,h,w)."
     return 0.5 * (teacher - student).square().sum(1)
 
-
+# %% ../nbs/03_stfpm.ipynb #2301c664
 def stfpm_loss(teacher_feats: Sequence[torch.Tensor], student_feats: Sequence[torch.Tensor]) -> torch.Tensor:
     "STFPM loss: sum over layers of the mean over images and positions of `discrepancy`."
     return sum(discrepancy(t, s).mean() for t, s in zip(teacher_feats, student_feats))
 
-# %% ../nbs/03_stfpm.ipynb #e3e3b3ce
+# %% ../nbs/03_stfpm.ipynb #6ecd6d44
 COMBINE = ("product", "sum")
 SCORES = ("max", "topk")
 
@@ -59,7 +56,7 @@ def smooth(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     k = 2 * math.ceil(4 * sigma) + 1
     return TF.gaussian_blur(maps[:, None], [k, k], [sigma, sigma])[:, 0]
 
-
+# %% ../nbs/03_stfpm.ipynb #261f586d
 def anomaly_map(per_layer: Sequence[torch.Tensor], size: int | tuple[int, int], combine: str = "product",
                 sigma: float = 0.0) -> torch.Tensor:
     "Combine per-layer maps (N,h_l,w_l), each upsampled to `size`, by `product` (official) or `sum`; then smooth."
@@ -67,7 +64,7 @@ def anomaly_map(per_layer: Sequence[torch.Tensor], size: int | tuple[int, int], 
     maps = torch.stack([upsample(d, size) for d in per_layer])
     return smooth(maps.prod(0) if combine == "product" else maps.sum(0), sigma)
 
-
+# %% ../nbs/03_stfpm.ipynb #81edff67
 def image_score(maps: torch.Tensor, score: str = "max", topk: float = 0.01) -> torch.Tensor:
     "Scores (N,) of maps (N,H,W): the maximum, or the mean of the top `topk` fraction of pixels."
     require(score in SCORES, f"image score must be one of {', '.join(SCORES)}, got {score!r}")
@@ -76,7 +73,7 @@ def image_score(maps: torch.Tensor, score: str = "max", topk: float = 0.01) -> t
     if score == "max": return flat.amax(1)
     return flat.topk(max(1, round(topk * flat.shape[1])), dim=1).values.mean(1)
 
-# %% ../nbs/03_stfpm.ipynb #dd740610
+# %% ../nbs/03_stfpm.ipynb #674c3b46
 @dataclass(frozen=True)
 class MapSettings:
     "How per-layer discrepancies become a map and an image score (saved with the model)."
@@ -85,7 +82,7 @@ class MapSettings:
     score: str = "max"         # image score: max, or topk (mean of the top `topk` share of pixels)
     topk: float = 0.01
 
-
+# %% ../nbs/03_stfpm.ipynb #1664e6e9
 def check_map_settings(settings: MapSettings) -> MapSettings:
     "`settings` when valid, else a `UserError` naming the bad value."
     require(settings.combine in COMBINE, f"combine must be one of {', '.join(COMBINE)}, got {settings.combine!r}")
@@ -262,17 +259,17 @@ def forward(self: STFPM, images01):
     "Training mode: the normalised (teacher, student) pyramids. Eval mode: `predict(images01)`."
     return self.normalized_features(images01) if self.training else self.predict(images01)
 
-# %% ../nbs/03_stfpm.ipynb #b6b4ba35
+# %% ../nbs/03_stfpm.ipynb #0915c858
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "stfpm_nb.stfpm", 2
 
-
+# %% ../nbs/03_stfpm.ipynb #d61a9f6f
 def save_stfpm(path: str | Path, model: STFPM, **extra: Any) -> Path:
     "Save `model` (teacher, student, preprocessing, map settings) and `extra` values to `path`, atomically."
     save_torch(path, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": model.config,
                       "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra})
     return Path(path)
 
-
+# %% ../nbs/03_stfpm.ipynb #fb2277fa
 def read_checkpoint(path: str | Path, expect: str = CHECKPOINT_FORMAT, version: int = CHECKPOINT_VERSION) -> dict[str, Any]:
     "Load a checkpoint written by this package, checking that it is one of kind `expect` and of `version`."
     require(Path(path).is_file(), f"checkpoint {path} does not exist; train first (stfpm-nb train) or fix the path")
@@ -287,7 +284,7 @@ def read_checkpoint(path: str | Path, expect: str = CHECKPOINT_FORMAT, version: 
             f"reads version {version}: retrain it (stfpm-nb run --force)")
     return ck
 
-
+# %% ../nbs/03_stfpm.ipynb #43858591
 def load_stfpm(path: str | Path, device: str | torch.device = "cpu") -> STFPM:
     "Rebuild a saved STFPM (eval mode) on `device`; its preprocessing and map settings come from the checkpoint."
     ck = read_checkpoint(path)

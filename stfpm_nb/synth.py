@@ -17,9 +17,7 @@ from torchvision import tv_tensors
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['OFFLINE_TEXTURES', 'DEFAULT_TEXTURES', 'SOURCES', 'as_image', 'match_channels', 'resize', 'generator_for',
-           'perlin_noise', 'MaskDraw', 'draw_res', 'perlin_mask', 'load_texture', 'texture_fill', 'patch_fill',
-           'shift_fill', 'blend', 'SyntheticPair', 'SyntheticAnomaly', 'SyntheticAnomalyDataset']
+__all__ = ['perlin_mask', 'SyntheticAnomaly', 'SyntheticAnomalyDataset']
 
 # %% ../nbs/06_synth.ipynb #da0b3db9
 def as_image(item: Any, what: str = "image") -> torch.Tensor:
@@ -103,7 +101,7 @@ def perlin_noise(shape: tuple[int, int], res: tuple[int, int], angle: float = 0.
     top, bottom = torch.lerp(corner(0, 0), corner(0, 1), u), torch.lerp(corner(1, 0), corner(1, 1), u)
     return math.sqrt(2) * torch.lerp(top, bottom, v)
 
-# %% ../nbs/06_synth.ipynb #776cc679
+# %% ../nbs/06_synth.ipynb #b6216e3d
 @dataclass
 class MaskDraw:
     "One Perlin mask: the boolean `mask` (H,W), the `noise` it thresholds, cells `res` (y, x), rotation in degrees."
@@ -117,7 +115,7 @@ def draw_res(shape: tuple[int, int], generator: torch.Generator, exponents: tupl
     "Cells per axis, `2^k` with k uniform in `exponents` (inclusive), at most half the side (and at least 1)."
     return tuple(min(2 ** _randint(generator, exponents[0], exponents[1] + 1), max(1, side // 2)) for side in shape)
 
-
+# %% ../nbs/06_synth.ipynb #0041c83e
 def perlin_mask(shape: tuple[int, int], generator: torch.Generator, threshold: float = 0.5,
                 exponents: tuple[int, int] = (0, 6)) -> MaskDraw:
     "A blob mask: Perlin noise of random scale and rotation, thresholded at `threshold`."
@@ -247,7 +245,7 @@ class SyntheticAnomaly:
         return (f"SyntheticAnomaly(p_anomaly={self.p_anomaly}, sources={self.sources}, beta={self.beta}, seed={self.seed}, "
                 f"patches={'self' if self.patches is None else len(self.patches)}, textures={len(self.textures)})")
 
-# %% ../nbs/06_synth.ipynb #eb95e1e3
+# %% ../nbs/06_synth.ipynb #5d21b9d6
 def _fill(self: SyntheticAnomaly, source: str, image: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     "The fill of kind `source` for `image`."
     if source == "texture":
@@ -258,9 +256,10 @@ def _fill(self: SyntheticAnomaly, source: str, image: torch.Tensor, g: torch.Gen
         return patch_fill(image, src, g)
     return shift_fill(image, g)
 
+# %% ../nbs/06_synth.ipynb #d44c0a30
 SyntheticAnomaly._fill = _fill
 
-# %% ../nbs/06_synth.ipynb #e399fc05
+# %% ../nbs/06_synth.ipynb #06c94932
 def _draw_anomaly(self: SyntheticAnomaly, image: torch.Tensor, g: torch.Generator) -> SyntheticPair:
     "An anomalous pair: redraw until some pixel is altered; the last try is a shift on the noise peak."
     shape = tuple(image.shape[-2:])
@@ -282,9 +281,10 @@ def _draw(self: SyntheticAnomaly, item: Any, generator: torch.Generator) -> Synt
         return SyntheticPair(image, torch.zeros_like(image[:1]))
     return self._draw_anomaly(image, generator)
 
+# %% ../nbs/06_synth.ipynb #4d309589
 SyntheticAnomaly._draw_anomaly, SyntheticAnomaly.draw = _draw_anomaly, _draw
 
-# %% ../nbs/06_synth.ipynb #9a58c8ac
+# %% ../nbs/06_synth.ipynb #84f3c210
 def _call_key(self: SyntheticAnomaly) -> tuple[int, ...]:
     "The key of the next call: the call counter, with the worker's seed inside a `DataLoader` worker."
     info = torch.utils.data.get_worker_info()
@@ -305,6 +305,7 @@ def _call(self: SyntheticAnomaly, item: Any) -> tuple[tv_tensors.Image, tv_tenso
     "Transform `item` (tensor or data-module dict) into `(image, mask)`; the k-th call equals `sample(item, k)`."
     return self.sample(item)
 
+# %% ../nbs/06_synth.ipynb #e0582e5c
 SyntheticAnomaly._call_key, SyntheticAnomaly.sample, SyntheticAnomaly.__call__ = _call_key, _sample, _call
 
 # %% ../nbs/06_synth.ipynb #547e20a1

@@ -17,16 +17,13 @@ from tqdm import tqdm
 from .core import UserError, require, save_torch, set_seed, write_json
 
 # %% auto #0
-__all__ = ['OPTIMIZERS', 'SCHEDULES', 'TRAIN_STATE_FORMAT', 'TRAIN_STATE_VERSION', 'Recipe', 'check_recipe', 'lr_factor',
-           'make_optimizer', 'make_schedule', 'epoch_order', 'step_generator', 'rng_states', 'set_rng_states',
-           'TrainTask', 'save_train_state', 'read_train_state', 'identity_mismatch', 'extendable', 'load_train_state',
-           'best_epoch', 'FitResult', 'fit']
+__all__ = ['Recipe', 'TrainTask', 'FitResult', 'fit']
 
-# %% ../nbs/02a_train.ipynb #c8d25a61
+# %% ../nbs/02a_train.ipynb #e71bea1e
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "cosine")
 
-
+# %% ../nbs/02a_train.ipynb #bc587548
 @dataclass(frozen=True)
 class Recipe:
     "How a model is optimised: optimizer, peak step size and its per-step schedule, batch size, epochs."
@@ -187,12 +184,12 @@ def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identi
     set_rng_states(state["rng"])
     return state["history"]
 
-# %% ../nbs/02a_train.ipynb #67dd403b
+# %% ../nbs/02a_train.ipynb #bed5a895
 def best_epoch(history: Sequence[dict[str, float]], select_by: str) -> int:
     "The epoch with the lowest `select_by` (the earliest on ties); 0 for an empty history."
     return min(history, key=lambda row: (row[select_by], row["epoch"]))["epoch"] if history else 0
 
-
+# %% ../nbs/02a_train.ipynb #33c19a69
 @dataclass
 class FitResult:
     "Per-epoch history, the selected epoch, where the files are, and whether all epochs ran."
