@@ -114,9 +114,15 @@ def feature_channels(stfpm: STFPM) -> list[int]:
 # %% ../nbs/07_assisted.ipynb #83ec6393
 class AssistedSegmenter(nn.Module):
     "A segmentation head over a frozen STFPM (and its scaling statistics): maps in [0, 1] and image scores."
-    def __init__(self, stfpm: STFPM, stats: ScalingStats | None, head: SegmentationHead,
-                 inputs: str | Sequence[str] = INPUT_KINDS, scaled_variant: str = "position",
-                 score_window: int | None = None):
+    def __init__(
+        self,
+        stfpm: STFPM,  # the frozen STFPM whose features the head reads
+        stats: ScalingStats | None,  # its scaling statistics (needed by the `scaled` input)
+        head: SegmentationHead,  # a `SegmentationHead` built for these inputs (`make_segmenter` builds one)
+        inputs: str | Sequence[str] = INPUT_KINDS,  # which per-scale inputs the head sees: teacher, student, discrepancy, scaled
+        scaled_variant: str = "position",  # the scaling variant of the `scaled` input
+        score_window: int | None = None,  # side of the window whose mean's maximum is the image score; None: image_size // 8
+    ):
         super().__init__()
         self.inputs = parse_inputs(inputs)
         require(scaled_variant in VARIANTS, f"unknown scaling variant {scaled_variant!r} for the 'scaled' input: "
@@ -200,9 +206,16 @@ def forward(self: AssistedSegmenter, images01):
     return self.logits(images01) if self.training else self.predict(images01)
 
 # %% ../nbs/07_assisted.ipynb #afebd68a
-def make_segmenter(stfpm: STFPM, stats: ScalingStats | None = None, inputs: str | Sequence[str] = INPUT_KINDS,
-                   scaled_variant: str = "position", width: int = 64, depth: int = 3, score_window: int | None = None,
-                   seed: int = 0) -> AssistedSegmenter:
+def make_segmenter(
+    stfpm: STFPM,  # the frozen STFPM whose features the head reads
+    stats: ScalingStats | None = None,  # its scaling statistics (needed by the `scaled` input)
+    inputs: str | Sequence[str] = INPUT_KINDS,  # per-scale inputs of the head
+    scaled_variant: str = "position",  # the scaling variant of the `scaled` input
+    width: int = 64,  # channels of the projections and fusion blocks
+    depth: int = 3,  # 3x3 conv+BN+ReLU blocks at stride 4
+    score_window: int | None = None,  # image-score window in pixels; None: image_size // 8
+    seed: int = 0,  # the head's initial weights
+) -> AssistedSegmenter:
     "A segmenter with a freshly initialised head (from `seed`) over `stfpm`."
     kinds = parse_inputs(inputs)
     with torch.random.fork_rng(devices=[]):
@@ -230,7 +243,11 @@ def _from_bytes(data: bytes, read: Callable[[Path], Any]) -> Any:
         return read(path)
 
 # %% ../nbs/07_assisted.ipynb #2c1e82d7
-def save_assisted(path: str | Path, segmenter: AssistedSegmenter, **extra: Any) -> Path:
+def save_assisted(
+    path: str | Path,  # file to write (atomically)
+    segmenter: AssistedSegmenter,  # the segmenter: head, STFPM and statistics go into one file
+    **extra: Any,  # plain values stored beside (epoch, parameters)
+) -> Path:
     "Save the head, its configuration, the STFPM and the scaling statistics to one file, atomically."
     stfpm, stats = segmenter.stfpm, segmenter.stats
     save_torch(path, {
@@ -263,14 +280,14 @@ class AssistedParams:
     width: int = 64                         # channels of each projection and of the fusion blocks
     depth: int = 3                          # 3x3 conv+BN+ReLU blocks at stride 4
     score_window: int | None = None         # image score window; None: image_size // 8
-    epochs: int = 20
-    steps_per_epoch: int = 100
-    batch_size: int = 16
+    epochs: int = 20                        # epochs of `steps_per_epoch` steps
+    steps_per_epoch: int = 100              # optimizer steps per epoch
+    batch_size: int = 16                    # synthetic pairs per step
     lr: float = 1e-3                        # Adam; cosine decay to lr / 100 over the epochs
     p_anomaly: float = 0.5                  # share of training images given a synthetic anomaly (as DRAEM)
     sources: tuple[str, ...] = SOURCES      # fills: foreign textures, patches of other normal images, colour shifts
     focal_gamma: float = 2.0                # DESIGN 3.4
-    dice_weight: float = 1.0
+    dice_weight: float = 1.0                # weight of the soft Dice loss beside the focal loss
     seed: int = 0                           # head initialisation, image order, synthetic anomalies
 
     @property
@@ -441,17 +458,22 @@ def _resolve(params: AssistedParams | None, overrides: dict[str, Any]) -> Assist
     return check_params(replace(params or AssistedParams(), **overrides))
 
 # %% ../nbs/07_assisted.ipynb #75349959
-def train_assisted(stfpm: STFPM, train_ds: Sequence, out_dir: str | Path, stats: ScalingStats | None,
-                   holdout_ds: Sequence, params: AssistedParams | None = None, *, device: str | torch.device = "auto",
-                   resume: bool = False, num_workers: int | None = None, stop_after: int | None = None,
-                   progress: bool = True, **overrides: Any) -> AssistedRun:
-    """Train a segmentation head over the frozen `stfpm` on synthetic anomalies of `train_ds`; files in `out_dir`.
-
-    stats: the STFPM's scaling statistics (needed by the `scaled` input);
-    holdout_ds: normal images the head is validated on (with synthetic anomalies), never trained on;
-    params, overrides: an `AssistedParams` and/or its fields as keywords (`epochs=2`);
-    num_workers: DataLoader processes drawing the anomalies (None: 0 on the CPU, up to 12 on a GPU);
-    stop_after: train at most this many epochs now (the run stays resumable)."""
+def train_assisted(
+    stfpm: STFPM,  # the frozen STFPM (moved to `device`, never trained)
+    train_ds: Sequence,  # normal training images, given synthetic anomalies
+    out_dir: str | Path,  # run folder: last.pt, history.json, assisted.pt
+    stats: ScalingStats | None,  # the STFPM's scaling statistics (needed by the `scaled` input)
+    holdout_ds: Sequence,  # normal images to validate on (with synthetic anomalies), never trained on
+    params: AssistedParams | None = None,  # head and training settings (default `AssistedParams()`)
+    *,
+    device: str | torch.device = "auto",  # auto, cpu, cuda
+    resume: bool = False,  # continue the run in `out_dir` (a finished one is only loaded)
+    num_workers: int | None = None,  # DataLoader processes drawing anomalies; None: 0 on the CPU, up to 12 on a GPU
+    stop_after: int | None = None,  # train at most this many epochs now (the run stays resumable)
+    progress: bool = True,  # progress bar and one line per epoch
+    **overrides: Any,  # fields of `AssistedParams` as keywords (`epochs=2`)
+) -> AssistedRun:
+    "Train a segmentation head over the frozen `stfpm` on synthetic anomalies of `train_ds`; files in `out_dir`."
     params = _resolve(params, overrides)
     stfpm.to(pick_device(device) if isinstance(device, str) else device)
     segmenter = make_segmenter(stfpm, stats, params.inputs, params.scaled_variant, params.width, params.depth,

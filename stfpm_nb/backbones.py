@@ -149,7 +149,11 @@ def make_classifier(name: str, pretrained: bool = True, weights: str | Path | No
     return net.eval()
 
 # %% ../nbs/02_backbones.ipynb #35e2b768
-def make_backbone(name: str, pretrained: bool, weights: str | Path | None = None) -> FeaturePyramid:
+def make_backbone(
+    name: str,  # a key of `BACKBONES`
+    pretrained: bool,  # ImageNet weights (the teacher) or a random init (the student)
+    weights: str | Path | None = None,  # a weights file; None: the offline copy (package or torch cache)
+) -> FeaturePyramid:
     "The strides 4/8/16 feature pyramid of backbone `name`; ImageNet weights if `pretrained`, else random init."
     return BACKBONES[check_backbone(name)].pyramid(make_classifier(name, pretrained, weights))
 

@@ -188,9 +188,18 @@ def update_status(out_dir: Path, category: str, record: dict[str, Any], header: 
     write_json(out_dir/STATUS_FILE, status)
 
 # %% ../nbs/09_batch.ipynb #104cad51
-def run_batch(notebook: str | os.PathLike, data_root: str | os.PathLike, categories: str | Sequence[str],
-              out_dir: str | os.PathLike, workers: int = 1, params: dict[str, Any] | None = None, force: bool = False,
-              scheduler: str | None = None, kernel_name: str = "python3", progress: bool = True) -> dict[str, str]:
+def run_batch(
+    notebook: str | os.PathLike,  # the parameterised category notebook
+    data_root: str | os.PathLike,  # folder of category folders (MVTec AD layout)
+    categories: str | Sequence[str],  # 'all', 'a,b' or a list
+    out_dir: str | os.PathLike,  # batch folder: one sub-folder per category, batch_status.json
+    workers: int = 1,  # categories run in parallel on this machine
+    params: dict[str, Any] | None = None,  # notebook parameters (the batch sets data_root, category and out_dir)
+    force: bool = False,  # rerun categories that already finished
+    scheduler: str | None = None,  # address of a Dask distributed scheduler, to run on a cluster
+    kernel_name: str = "python3",  # Jupyter kernel of the executions
+    progress: bool = True,  # a progress bar over categories
+) -> dict[str, str]:
     "Execute `notebook` once per category into `out_dir/<category>/`; return `{category: ok|failed|skipped}`."
     from tqdm import tqdm
     require(Path(notebook).is_file(),

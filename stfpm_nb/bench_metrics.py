@@ -193,8 +193,14 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/12a_bench_metrics.ipynb #c634e924
-def run(out_dir: str | os.PathLike, n: int = 100, size: int = 256, seed: int = 0, n_normal: int = 20,
-        repeat: int = 3) -> dict[str, Any]:
+def run(
+    out_dir: str | os.PathLike,  # where bench_metrics.json and .md are written
+    n: int = 100,  # number of maps
+    size: int = 256,  # side of each map in pixels
+    seed: int = 0,  # of the synthetic maps
+    n_normal: int = 20,  # normal maps among them
+    repeat: int = 3,  # timings repeated, the best kept
+) -> dict[str, Any]:
     "Time every metric on `n` random maps of `size` x `size` beside its references; write bench_metrics.json/.md."
     out_dir = Path(out_dir)
     load_before = [round(x, 2) for x in os.getloadavg()]

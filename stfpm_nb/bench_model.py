@@ -166,13 +166,18 @@ def markdown_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 # %% ../nbs/12_bench_model.ipynb #7c91b386
-def run(out_dir: str | Path = "reports/bench", image_size: int = 256, batch_size: int = 32, n_images: int = 64,
-        backbones: Sequence[str] = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet18"),
-        device: str = "cpu", precisions: Sequence[str] | None = None, threads: int | None = None,
-        progress: bool = True) -> dict[str, Any]:
-    """Benchmark STFPM training (cached/live teacher) and inference; write JSON + Markdown to `out_dir`.
-
-    precisions: measured side by side; default fp32, and bf16 where the device computes it natively."""
+def run(
+    out_dir: str | Path = "reports/bench",  # where bench_model.json and .md are written
+    image_size: int = 256,  # input side in pixels (the paper's 256)
+    batch_size: int = 32,  # images per step (the paper's 32)
+    n_images: int = 64,  # random images per measurement
+    backbones: Sequence[str] = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet18"),  # keys of `BACKBONES`
+    device: str = "cpu",  # cpu or cuda
+    precisions: Sequence[str] | None = None,  # measured side by side; None: fp32, and bf16 where the device computes it natively
+    threads: int | None = None,  # torch threads; None: torch's default
+    progress: bool = True,  # a progress bar over the measurements
+) -> dict[str, Any]:
+    "Benchmark STFPM training (cached/live teacher) and inference; write JSON + Markdown to `out_dir`."
     require(n_images >= batch_size >= 1, f"need n_images >= batch_size >= 1, got {n_images}, {batch_size}")
     backbones, load_start = [check_backbone(b) for b in backbones], os.getloadavg()[0]
     precisions = list(precisions or (["fp32", "bf16"] if bf16_is_native(pick_device(device)) else ["fp32"]))

@@ -233,9 +233,16 @@ def mvtec_samples(root: str | os.PathLike, category: str) -> dict[str, list[Samp
 # %% ../nbs/01_data.ipynb #0d3e02f7
 class MVTecCategory(ImageDataset):
     "One split (`train` or `test`) of an MVTec AD category, validated when built; items as in `ImageDataset`."
-    def __init__(self, root: str | os.PathLike, category: str, split: str = "train", image_size: int | None = 256,
-                 cache: bool = True, cache_dir: str | os.PathLike | None = None,
-                 transform: Callable[[dict], dict] | None = None):
+    def __init__(
+        self,
+        root: str | os.PathLike,  # folder holding the category folders
+        category: str,  # category folder name, e.g. bottle
+        split: str = "train",  # train or test
+        image_size: int | None = 256,  # side images and masks are resized to; None keeps them
+        cache: bool = True,  # keep decoded images in memory
+        cache_dir: str | os.PathLike | None = None,  # also keep them as .npy files there
+        transform: Callable[[dict], dict] | None = None,  # applied to each item dict
+    ):
         require(split in ("train", "test"), f"split must be 'train' or 'test', got {split!r}")
         self.root, self.category, self.split = Path(root), category, split
         super().__init__(mvtec_samples(root, category)[split], image_size, cache, cache_dir, transform)
@@ -243,7 +250,11 @@ class MVTecCategory(ImageDataset):
     def __repr__(self) -> str: return f"{self.category}/{self.split}: " + super().__repr__()
 
 # %% ../nbs/01_data.ipynb #49444f42
-def check_dataset(root: str | os.PathLike, category: str, decode: bool = False) -> dict[str, Any]:
+def check_dataset(
+    root: str | os.PathLike,  # folder holding the category folders
+    category: str,  # category folder name
+    decode: bool = False,  # also decode every image and mask (finds truncated files)
+) -> dict[str, Any]:
     "Validate an MVTec AD category and count it: `train`, `test`, `masks`, `test_by_type` (defect type -> images)."
     found = mvtec_samples(root, category)
     if decode:
@@ -308,18 +319,33 @@ def folder_samples(normal_dir, abnormal_dir=None, mask_dir=None, normal_test_dir
 # %% ../nbs/01_data.ipynb #1b50853e
 class FolderDataset(ImageDataset):
     "One split of a folder layout (normal / anomalous / mask folders); items as in `ImageDataset`."
-    def __init__(self, normal_dir: str | os.PathLike, abnormal_dir: str | os.PathLike | None = None,
-                 mask_dir: str | os.PathLike | None = None, split: str = "train", *,
-                 normal_test_dir: str | os.PathLike | None = None, mask_name: str | Callable = "{stem}_mask.png",
-                 test_fraction: float = 0.2, seed: int = 0, image_size: int | None = 256, cache: bool = True,
-                 cache_dir: str | os.PathLike | None = None, transform: Callable[[dict], dict] | None = None):
+    def __init__(
+        self,
+        normal_dir: str | os.PathLike,  # folder of normal images
+        abnormal_dir: str | os.PathLike | None = None,  # folder of anomalous images (test only)
+        mask_dir: str | os.PathLike | None = None,  # folder of their masks
+        split: str = "train",  # train or test
+        *,
+        normal_test_dir: str | os.PathLike | None = None,  # folder of normal test images; None: a seeded share of normal_dir
+        mask_name: str | Callable = "{stem}_mask.png",  # mask file of an image: a format string ({stem}, {name}, {suffix}, {defect_type}) or a function
+        test_fraction: float = 0.2,  # share of normal_dir held out for testing when normal_test_dir is None
+        seed: int = 0,  # of that split
+        image_size: int | None = 256,  # side images and masks are resized to; None keeps them
+        cache: bool = True,  # keep decoded images in memory
+        cache_dir: str | os.PathLike | None = None,  # also keep them as .npy files there
+        transform: Callable[[dict], dict] | None = None,  # applied to each item dict
+    ):
         require(split in ("train", "test"), f"split must be 'train' or 'test', got {split!r}")
         self.split, self.has_masks = split, mask_dir is not None or abnormal_dir is None
         found = folder_samples(normal_dir, abnormal_dir, mask_dir, normal_test_dir, mask_name, test_fraction, seed)
         super().__init__(found[split], image_size, cache, cache_dir, transform)
 
 # %% ../nbs/01_data.ipynb #cd2d0910
-def holdout_split(dataset: Dataset, fraction: float = 0.2, seed: int = 0) -> tuple[Subset, Subset]:
+def holdout_split(
+    dataset: Dataset,  # normal images
+    fraction: float = 0.2,  # share held out
+    seed: int = 0,  # of the split
+) -> tuple[Subset, Subset]:
     "Seeded split of a (normal) dataset into `(train_subset, holdout_subset)`; the hold-out gets `round(fraction*n)`."
     keep, held = split_indices(len(dataset), fraction, seed)
     return Subset(dataset, keep), Subset(dataset, held)

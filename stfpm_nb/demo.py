@@ -134,10 +134,16 @@ def _clear(folder: Path) -> None:
     shutil.rmtree(folder)
 
 # %% ../nbs/01a_demo.ipynb #dedcee97
-def make_demo_dataset(root: str | os.PathLike = "data/demo", seed: int = 0,
-                      categories: Sequence[str] = ("demo_brick", "demo_gravel"), image_size: int = 128,
-                      n_train: int = 40, n_test_good: int = 10, n_test_defect: int = 5,
-                      overwrite: bool = False) -> Path:
+def make_demo_dataset(
+    root: str | os.PathLike = "data/demo",  # folder to write the categories into
+    seed: int = 0,  # of the images and defects
+    categories: Sequence[str] = ("demo_brick", "demo_gravel"),  # demo category names
+    image_size: int = 128,  # side of the images
+    n_train: int = 40,  # normal training images per category
+    n_test_good: int = 10,  # normal test images
+    n_test_defect: int = 5,  # test images per defect type
+    overwrite: bool = False,  # rewrite an existing dataset
+) -> Path:
     "Write the offline demo categories in MVTec AD layout under `root` (skipped when already complete); returns `root`."
     for name in categories:
         require(name in DEMO_CATEGORIES, f"unknown demo category {name!r}; choose from {', '.join(DEMO_CATEGORIES)}")

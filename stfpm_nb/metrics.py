@@ -242,7 +242,11 @@ def _pro_weights(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return 1.0 / (k * sizes[region_of]), sizes, images
 
 # %% ../nbs/04_metrics.ipynb #3e56d55c
-def pro_curve(maps: Any, masks: Any, fpr_limit: float = 0.3) -> ProCurve:
+def pro_curve(
+    maps: Any,  # anomaly maps (N,H,W)
+    masks: Any,  # binary ground truth (N,H,W)
+    fpr_limit: float = 0.3,  # the curve is kept up to this false-positive rate
+) -> ProCurve:
     "Exact PRO curve (MVTec AD semantics) of `maps` against `masks` (N x H x W) up to `fpr_limit`, and its AU-PRO."
     maps, masks = check_maps_masks(maps, masks)
     _fail_unless(0 < fpr_limit <= 1, f"fpr_limit: expected a number in (0, 1], got {fpr_limit}")
@@ -258,7 +262,11 @@ def pro_curve(maps: Any, masks: Any, fpr_limit: float = 0.3) -> ProCurve:
     return ProCurve(fpr, pro, thresholds, fpr_limit, area / fpr_limit, sizes, images)
 
 
-def aupro(maps: Any, masks: Any, fpr_limit: float = 0.3) -> float:
+def aupro(
+    maps: Any,  # anomaly maps (N,H,W)
+    masks: Any,  # binary ground truth (N,H,W)
+    fpr_limit: float = 0.3,  # area up to this false-positive rate, divided by it
+) -> float:
     "Area under the PRO curve up to `fpr_limit`, divided by `fpr_limit` (MVTec AD's AU-PRO); 1 is perfect."
     return pro_curve(maps, masks, fpr_limit).aupro
 
@@ -308,12 +316,20 @@ def segmentation_scores(maps: Any, masks: Any, threshold: float) -> Segmentation
                               _ratio(2 * tp, 2 * tp + fp + fn), _ratio(tp, tp + fp + fn), tp, fp, fn)
 
 # %% ../nbs/04_metrics.ipynb #8a6cb5cc
-def f1_score(maps: Any, masks: Any, threshold: float) -> float:
+def f1_score(
+    maps: Any,  # anomaly maps (N,H,W)
+    masks: Any,  # binary ground truth (N,H,W)
+    threshold: float,  # pixels above it are segmented
+) -> float:
     "Pooled pixel F1 (Dice) of `maps > threshold` over the test set."
     return segmentation_scores(maps, masks, threshold).f1
 
 
-def iou_score(maps: Any, masks: Any, threshold: float) -> float:
+def iou_score(
+    maps: Any,  # anomaly maps (N,H,W)
+    masks: Any,  # binary ground truth (N,H,W)
+    threshold: float,  # pixels above it are segmented
+) -> float:
     "Pooled pixel IoU of `maps > threshold` over the test set."
     return segmentation_scores(maps, masks, threshold).iou
 
@@ -452,9 +468,16 @@ def _figure_grid(taus: np.ndarray, oracle_threshold: float, low: float, high: fl
     return np.linspace(max(lo - margin, low), min(hi + margin, high), n)
 
 # %% ../nbs/04_metrics.ipynb #5dc4edb7
-def expected_goodness(maps: Any, masks: Any, normal_maps: Any, n_draws: int = 1000,
-                      alpha_range: tuple[float, float] = (1e-4, 1e-2), goodness: str = "f1", seed: int = 0,
-                      ci: float = 0.95) -> EGSResult:
+def expected_goodness(
+    maps: Any,  # test anomaly maps (N,H,W)
+    masks: Any,  # their binary ground truth
+    normal_maps: Any,  # maps of normal validation images, the only source of thresholds
+    n_draws: int = 1000,  # bootstrap draws of the threshold
+    alpha_range: tuple[float, float] = (1e-4, 1e-2),  # target pixel false-positive rates, drawn log-uniformly
+    goodness: str = "f1",  # f1 (pooled pixel F1) or iou (mean per-image IoU)
+    seed: int = 0,  # of the draws
+    ci: float = 0.95,  # coverage of the percentile interval
+) -> EGSResult:
     "EGS of test `maps` against `masks`, thresholds drawn from the normal validation maps `normal_maps`."
     maps, masks = check_maps_masks(maps, masks)
     _fail_unless(0 < ci < 1, f"ci: expected a number in (0, 1), got {ci}")
@@ -471,10 +494,10 @@ def expected_goodness(maps: Any, masks: Any, normal_maps: Any, n_draws: int = 10
 @dataclass
 class Evaluation:
     "All metrics of one method on one test set, with their curves."
-    image_roc: RocCurve
-    pixel_roc: RocCurve
-    pro: ProCurve
-    egs: EGSResult | None = None
+    image_roc: RocCurve            # image scores against image labels
+    pixel_roc: RocCurve            # all test pixels against the masks
+    pro: ProCurve                  # per-region overlap against the false-positive rate
+    egs: EGSResult | None = None   # expected goodness of segmentation, when normal maps were given
 
     def summary(self) -> dict[str, Any]:
         "Scalars for metrics.json: image_auroc, pixel_auroc, aupro (and egs, egs_oracle, egs_regret, ...)."
@@ -483,8 +506,15 @@ class Evaluation:
         return out | (self.egs.summary() if self.egs is not None else {})
 
 
-def evaluate(maps: Any, masks: Any, scores: Any = None, labels: Any = None, normal_maps: Any = None,
-             fpr_limit: float = 0.3, **egs_options: Any) -> Evaluation:
+def evaluate(
+    maps: Any,  # test anomaly maps (N,H,W)
+    masks: Any,  # their binary ground truth
+    scores: Any = None,  # image scores (N,); None: no image AUROC
+    labels: Any = None,  # image labels (N,) 0/1
+    normal_maps: Any = None,  # maps of normal validation images; None: no EGS
+    fpr_limit: float = 0.3,  # AU-PRO's false-positive limit
+    **egs_options: Any,  # passed to `expected_goodness`
+) -> Evaluation:
     "Image AUROC (`scores` default: map maxima; `labels` default: mask non-empty), pixel AUROC, AU-PRO, EGS."
     maps, masks = check_maps_masks(maps, masks)
     scores = maps.max(axis=(1, 2)) if scores is None else scores
@@ -504,7 +534,11 @@ def _named(curves: Any) -> dict[str, Any]:
     return curves if isinstance(curves, dict) else {"": curves}
 
 # %% ../nbs/04_metrics.ipynb #b5b576cb
-def plot_roc(curves: RocCurve | dict[str, RocCurve], ax: Any = None, title: str = "ROC") -> Any:
+def plot_roc(
+    curves: RocCurve | dict[str, RocCurve],  # a curve, or curves by name
+    ax: Any = None,  # matplotlib axes; None: a new figure
+    title: str = "ROC",  # of the axes
+) -> Any:
     "ROC curves, labelled with their AUROC."
     ax = _axes(ax)
     for name, c in _named(curves).items():
@@ -515,7 +549,11 @@ def plot_roc(curves: RocCurve | dict[str, RocCurve], ax: Any = None, title: str 
     return ax
 
 
-def plot_pro(curves: ProCurve | dict[str, ProCurve], ax: Any = None, title: str = "PRO") -> Any:
+def plot_pro(
+    curves: ProCurve | dict[str, ProCurve],  # a curve, or curves by name
+    ax: Any = None,  # matplotlib axes; None: a new figure
+    title: str = "PRO",  # of the axes
+) -> Any:
     "PRO curves up to their FPR limit, labelled with their AU-PRO."
     ax = _axes(ax)
     for name, c in _named(curves).items():
@@ -527,7 +565,11 @@ def plot_pro(curves: ProCurve | dict[str, ProCurve], ax: Any = None, title: str 
     return ax
 
 # %% ../nbs/04_metrics.ipynb #7f65af00
-def plot_goodness(egs: EGSResult, axes: Any = None, title: str = "") -> Any:
+def plot_goodness(
+    egs: EGSResult,  # the result of `expected_goodness`
+    axes: Any = None,  # two stacked axes (curve, threshold density); None: a new figure
+    title: str = "",  # of the upper axes
+) -> Any:
     "G(tau) with the oracle and EGS marked, above the density of the drawn thresholds tau*."
     import matplotlib.pyplot as plt
     if axes is None:

@@ -33,35 +33,35 @@ METHODS = ("stfpm", "scaled", "assisted")
 @dataclass
 class RunConfig:
     "All parameters of one category run; `None` fields are filled in by `check_config` (from the recipe, the device)."
-    data_root: str = "data/demo"
-    category: str = "demo_brick"
-    out: str = "reports/scratch/run"
+    data_root: str = "data/demo"           # folder of category folders (MVTec AD layout), as the user gave it
+    category: str = "demo_brick"           # category folder name
+    out: str = "reports/scratch/run"       # run folder: models, metrics.json
     backbone: str = "efficientnet_lite0"   # offline ImageNet teacher; "resnet18" is the official one
     teacher_weights: str | None = None     # ResNet-18 ImageNet weights file, when not in the torch cache
     image_size: int = 256                  # paper
     recipe: str = "fast"                   # student training: "fast" (default) or "paper" (stfpm.RECIPES)
     epochs: int | None = None              # the fields down to `augment` override the recipe's
-    batch_size: int | None = None
-    lr: float | None = None
-    optimizer: str | None = None
-    schedule: str | None = None
+    batch_size: int | None = None          # images per step
+    lr: float | None = None                # peak learning rate
+    optimizer: str | None = None           # sgd | adam | adamw
+    schedule: str | None = None            # constant | cosine
     augment: str | tuple[str, ...] | None = None   # "brightness,contrast", "none", ...
     precision: str = "auto"                # auto | fp32 | bf16
     holdout: float = 0.2                   # share of train/good held out for model selection and normal statistics
-    seed: int = 0
-    device: str = "auto"
+    seed: int = 0                          # hold-out split, initialisations, orders, augmentations, EGS draws
+    device: str = "auto"                   # auto | cpu | cuda
     methods: str | tuple[str, ...] = ("stfpm", "scaled")   # "a,b", "all" or a tuple; tuples after check_config
     scaling: str | tuple[str, ...] = VARIANTS  # variants evaluated as "scaled:<variant>"
     sigma: float | None = None             # Gaussian smoothing of STFPM and scaled maps, pixels; None: MapSettings'
     score: str = "max"                     # image score of STFPM and scaled maps: "max" or "topk"
     topk: float = 0.01                     # share of pixels averaged by score="topk"
     assisted_epochs: int = 20              # assisted head: epochs of `assisted_steps` steps (batch 16, Adam)
-    assisted_steps: int = 100
-    assisted_inputs: str | tuple[str, ...] = ("teacher", "student", "discrepancy", "scaled")
+    assisted_steps: int = 100              # steps per epoch of the assisted head
+    assisted_inputs: str | tuple[str, ...] = ("teacher", "student", "discrepancy", "scaled")  # per-scale head inputs
     egs_draws: int = 1000                  # bootstrap draws of the threshold for EGS
     force: bool = False                    # retrain the models in `out` even when they match this configuration
     snapshot_every: int | None = None      # also keep the student of every that many epochs (stfpm/epoch_010.pt, ...)
-    progress: bool = True
+    progress: bool = True                  # progress bars and one line per epoch
 
 # %% ../nbs/10_pipeline.ipynb #7820911d
 def _whole(name: str, value: Any, low: int = 1) -> None:
@@ -240,13 +240,13 @@ def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig) -> dict[
 @dataclass
 class RunResult:
     "Everything a report needs about one category run."
-    config: RunConfig
-    metrics: dict[str, Any]
-    history: list[dict]
-    methods: dict[str, MethodResult]
-    splits: Splits
-    masks: np.ndarray
-    labels: np.ndarray
+    config: RunConfig                  # the checked configuration (every value filled in)
+    metrics: dict[str, Any]            # what metrics.json holds
+    history: list[dict]                # the student's per-epoch training history
+    methods: dict[str, MethodResult]   # per method: test and hold-out maps, evaluation
+    splits: Splits                     # train, hold-out and test sets
+    masks: np.ndarray                  # test masks (N,S,S)
+    labels: np.ndarray                 # test labels (N,)
 
 # %% ../nbs/10_pipeline.ipynb #e5ff9f84
 def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodResult], labels: np.ndarray,

@@ -120,7 +120,11 @@ def failed_categories(df: pd.DataFrame) -> dict[str, str]:
     return dict(zip(df.category[df.status == "failed"], df.error[df.status == "failed"].fillna("")))
 
 # %% ../nbs/08_report.ipynb #90de0064
-def thesis_table(df: pd.DataFrame, metrics: Sequence[str] = METRICS, baseline: str | None = "stfpm") -> pd.DataFrame:
+def thesis_table(
+    df: pd.DataFrame,  # the long table of `collect_runs`
+    metrics: Sequence[str] = METRICS,  # metrics shown, in order
+    baseline: str | None = "stfpm",  # method the residual shrinkage is measured against; None: no shrinkage
+) -> pd.DataFrame:
     "One row per category plus `mean`; columns (method, metric), with residual shrinkage against `baseline`."
     baseline = None if baseline in (None, "", "none") else baseline
     table = add_mean(pivot_metrics(df, metrics, baseline))
@@ -248,8 +252,14 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
     return Path(path)
 
 # %% ../nbs/08_report.ipynb #9aef2686
-def make_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None, metrics: Sequence[str] = METRICS,
-                baseline: str | None = "stfpm", stem: str = "results", digits: int = 3) -> dict[str, Path]:
+def make_report(
+    run_dir: str | os.PathLike,  # batch folder with one metrics.json per category
+    out_dir: str | os.PathLike | None = None,  # where tables and figure go; None: run_dir
+    metrics: Sequence[str] = METRICS,  # metrics of the table
+    baseline: str | None = "stfpm",  # method the residual shrinkage is measured against
+    stem: str = "results",  # file name stem of the tables
+    digits: int = 3,  # decimals shown
+) -> dict[str, Path]:
     "Tables (CSV, Markdown, LaTeX) and the summary figure of a batch run folder; returns `{kind: path}`."
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir or run_dir)

@@ -94,17 +94,17 @@ SCALING_FORMAT, SCALING_VERSION = "stfpm_nb.scaling_stats", 2
 @dataclass
 class ScalingStats:
     "Moments of the discrepancy on normal images, per layer, and the model they belong to."
-    backbone: str
-    image_size: int
+    backbone: str                              # the model's backbone name
+    image_size: int                            # the model's input size
     layer_shapes: list[tuple[int, int, int]]   # (C_l, h_l, w_l) of each layer's features
     source: str                                # "holdout" (default), "train", ...
-    n_images: int
+    n_images: int                              # images the moments were measured on
     discrepancy: list[Moments]                 # per place moments of d_l, (h_l, w_l)
     channel: list[Moments] | None = None       # per channel moments of t_l - s_l, (C_l,)
     mahalanobis: list[Moments] | None = None   # per place moments of m_l, (h_l, w_l)
     channel_floor: float = 0.1                 # channel variances floored at this times their median
     model_digest: str = ""                     # SHA-256 of the model's tensors, when the fitter records it
-    version: int = SCALING_VERSION
+    version: int = SCALING_VERSION             # file format version
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -168,9 +168,15 @@ def model_identity(model: torch.nn.Module) -> tuple[str, int]:
     return model.backbone_name, int(model.image_size)
 
 # %% ../nbs/05_scaling.ipynb #5f8f9b45
-def fit_scaling_stats(model: torch.nn.Module, loader: Iterable, variants: str | Sequence[str] = "all",
-                      source: str = "holdout", device: str | torch.device | None = None,
-                      channel_floor: float = 0.1, progress: bool = False) -> ScalingStats:
+def fit_scaling_stats(
+    model: torch.nn.Module,  # an STFPM (or anything with `normalized_features`)
+    loader: Iterable,  # batches of normal images that did not train the student (the hold-out)
+    variants: str | Sequence[str] = "all",  # 'all' or some of layer, position, channel, position+channel
+    source: str = "holdout",  # recorded name of the images' origin
+    device: str | torch.device | None = None,  # move the model there first; None: where it is
+    channel_floor: float = 0.1,  # channel variances floored at this times their median
+    progress: bool = False,  # progress bars over the passes
+) -> ScalingStats:
     "Moments of `model`'s discrepancies on the normal images of `loader`, for `variants` (1 pass, 2 with channel)."
     variants = parse_variants(variants)
     if device is not None: model.to(pick_device(device) if isinstance(device, str) else device)
@@ -219,8 +225,16 @@ def check_compatible(stats: ScalingStats, model: torch.nn.Module, what: str = "t
 # %% ../nbs/05_scaling.ipynb #7079c657
 class ScaledSTFPM:
     "STFPM with per-layer z-scored discrepancies (`variant`), summed over layers, smoothed; scores by max or top-k mean."
-    def __init__(self, model: torch.nn.Module, stats: ScalingStats, variant: str = "layer",
-                 score: str = "max", topk: float = 0.01, sigma: float = 0.0, min_sigma: float = 0.1):
+    def __init__(
+        self,
+        model: torch.nn.Module,  # the STFPM the statistics were fitted on
+        stats: ScalingStats,  # its scaling statistics
+        variant: str = "layer",  # layer, position, channel or position+channel
+        score: str = "max",  # image score: max or topk
+        topk: float = 0.01,  # share of pixels averaged by topk
+        sigma: float = 0.0,  # Gaussian smoothing of the summed map, pixels
+        min_sigma: float = 0.1,  # scales floored at this times their median over places
+    ):
         require(variant in VARIANTS, f"unknown scaling variant {variant!r}: use one of {', '.join(VARIANTS)}")
         image_score(torch.zeros(1, 1, 1), score, topk); check_compatible(stats, model)   # validates score and topk
         require(sigma >= 0, f"map sigma must be >= 0 pixels, got {sigma!r}")
@@ -277,7 +291,11 @@ class ScaledSTFPM:
         return self.predict_features(*self.features(images01))
 
 # %% ../nbs/05_scaling.ipynb #924cd2be
-def scaled_detectors(model: torch.nn.Module, stats: ScalingStats, variants: str | Sequence[str] = "all",
-                     **kwargs: Any) -> dict[str, ScaledSTFPM]:
+def scaled_detectors(
+    model: torch.nn.Module,  # the STFPM the statistics were fitted on
+    stats: ScalingStats,  # its scaling statistics
+    variants: str | Sequence[str] = "all",  # 'all' or a subset
+    **kwargs: Any,  # passed to `ScaledSTFPM` (score, topk, sigma, min_sigma)
+) -> dict[str, ScaledSTFPM]:
     "`{'scaled:<variant>': ScaledSTFPM}` for each of `variants`; `kwargs` go to `ScaledSTFPM` (score, topk, ...)."
     return {f"scaled:{v}": ScaledSTFPM(model, stats, v, **kwargs) for v in parse_variants(variants)}

@@ -57,8 +57,12 @@ def smooth(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     return TF.gaussian_blur(maps[:, None], [k, k], [sigma, sigma])[:, 0]
 
 # %% ../nbs/03_stfpm.ipynb #261f586d
-def anomaly_map(per_layer: Sequence[torch.Tensor], size: int | tuple[int, int], combine: str = "product",
-                sigma: float = 0.0) -> torch.Tensor:
+def anomaly_map(
+    per_layer: Sequence[torch.Tensor],  # per-layer maps (N,h_l,w_l)
+    size: int | tuple[int, int],  # output side, or (height, width)
+    combine: str = "product",  # product (official) or sum
+    sigma: float = 0.0,  # Gaussian smoothing of the combined map, pixels; 0: none
+) -> torch.Tensor:
     "Combine per-layer maps (N,h_l,w_l), each upsampled to `size`, by `product` (official) or `sum`; then smooth."
     require(combine in COMBINE, f"combine must be one of {', '.join(COMBINE)}, got {combine!r}")
     maps = torch.stack([upsample(d, size) for d in per_layer])
@@ -80,7 +84,7 @@ class MapSettings:
     combine: str = "product"   # official: product of the upsampled layers
     sigma: float = 4.0         # Gaussian blur of the map, in pixels at the model's image size; 0 = official (none)
     score: str = "max"         # image score: max, or topk (mean of the top `topk` share of pixels)
-    topk: float = 0.01
+    topk: float = 0.01         # share of pixels averaged by score=topk
 
 # %% ../nbs/03_stfpm.ipynb #1664e6e9
 def check_map_settings(settings: MapSettings) -> MapSettings:
@@ -137,9 +141,15 @@ def normalized(features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
 # %% ../nbs/03_stfpm.ipynb #cb5a54fc
 class STFPM(nn.Module):
     "Frozen ImageNet teacher, trainable student of the same architecture, preprocessing and map settings."
-    def __init__(self, backbone: str = "efficientnet_lite0", image_size: int = 256,
-                 teacher_weights: str | Path | None = None, pretrained: bool = True, seed: int = 0,
-                 maps: MapSettings | None = None):
+    def __init__(
+        self,
+        backbone: str = "efficientnet_lite0",  # a key of `backbones.BACKBONES`
+        image_size: int = 256,  # side every image is resized to
+        teacher_weights: str | Path | None = None,  # ImageNet weights file; None: the offline copy
+        pretrained: bool = True,  # load the teacher's ImageNet weights (False: random, for tests and loading)
+        seed: int = 0,  # the student's initial weights
+        maps: MapSettings | None = None,  # how maps and image scores are made; None: `MapSettings()`
+    ):
         super().__init__()
         require(isinstance(image_size, int) and image_size >= 32, f"--image-size must be an integer >= 32, got {image_size!r}")
         self.backbone_name, self.image_size = check_backbone(backbone), image_size
@@ -263,7 +273,11 @@ def forward(self: STFPM, images01):
 CHECKPOINT_FORMAT, CHECKPOINT_VERSION = "stfpm_nb.stfpm", 2
 
 # %% ../nbs/03_stfpm.ipynb #d61a9f6f
-def save_stfpm(path: str | Path, model: STFPM, **extra: Any) -> Path:
+def save_stfpm(
+    path: str | Path,  # file to write (atomically)
+    model: STFPM,  # the model: teacher, student, preprocessing, map settings
+    **extra: Any,  # plain values stored beside (epoch, hold-out values)
+) -> Path:
     "Save `model` (teacher, student, preprocessing, map settings) and `extra` values to `path`, atomically."
     save_torch(path, {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "config": model.config,
                       "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "extra": extra})
@@ -443,19 +457,23 @@ class STFPMTask(TrainTask):
         self.model.load_state_dict(read_checkpoint(path)["state_dict"])
 
 # %% ../nbs/03_stfpm.ipynb #827bc9d4
-def train_stfpm(model: STFPM, train_ds: Dataset, holdout_ds: Dataset, out_dir: str | Path,
-                recipe: str | STFPMRecipe = "fast", seed: int = 0, device: str | torch.device = "auto",
-                precision: str = "auto", resume: bool = False, select_by: str = "holdout_discrepancy",
-                data: dict[str, Any] | None = None, stop_after: int | None = None, snapshot_every: int | None = None,
-                progress: bool = True) -> FitResult:
-    """Train `model.student` on `train_ds` by `recipe`, select the epoch on `holdout_ds`; files in `out_dir`.
-
-    recipe: a name of `RECIPES` or an `STFPMRecipe` (see `get_recipe` for overrides);
-    precision: `auto` (bf16 where the hardware computes it natively), `fp32` or `bf16`;
-    resume: continue the run in `out_dir` (refused when its identity differs);
-    data: what identifies the training data (stored, and compared on resume);
-    stop_after: train at most this many epochs now (the run stays resumable);
-    snapshot_every: also keep the model of every that many epochs (`epoch_010.pt`, ...)."""
+def train_stfpm(
+    model: STFPM,  # the STFPM; its student is trained, the best epoch loaded into it at the end
+    train_ds: Dataset,  # normal training images
+    holdout_ds: Dataset,  # normal images that select the epoch, never trained on
+    out_dir: str | Path,  # run folder: last.pt, best.pt, history.json
+    recipe: str | STFPMRecipe = "fast",  # a name of `RECIPES` or an `STFPMRecipe` (see `get_recipe` for overrides)
+    seed: int = 0,  # epoch order and augmentation draws
+    device: str | torch.device = "auto",  # auto, cpu, cuda
+    precision: str = "auto",  # auto (bf16 where the hardware computes it natively), fp32 or bf16
+    resume: bool = False,  # continue the run in `out_dir` (refused when its identity differs)
+    select_by: str = "holdout_discrepancy",  # holdout_discrepancy (default) or holdout_map_mean (the official criterion)
+    data: dict[str, Any] | None = None,  # what identifies the training data (stored, and compared on resume)
+    stop_after: int | None = None,  # train at most this many epochs now (the run stays resumable)
+    snapshot_every: int | None = None,  # also keep the model of every that many epochs (epoch_010.pt, ...)
+    progress: bool = True,  # progress bar and one line per epoch
+) -> FitResult:
+    "Train `model.student` on `train_ds` by `recipe`, select the epoch on `holdout_ds`; files in `out_dir`."
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
     model.to(dev).precision = resolve_precision(precision, dev)
@@ -470,7 +488,12 @@ def train_stfpm(model: STFPM, train_ds: Dataset, holdout_ds: Dataset, out_dir: s
 
 # %% ../nbs/03_stfpm.ipynb #9f3c714d
 @torch.no_grad()
-def predict_dataset(detector: nn.Module, dataset: Dataset, batch_size: int = 16, progress: bool = False) -> AnomalyResult:
+def predict_dataset(
+    detector: nn.Module,  # anything with `predict(images) -> AnomalyResult`
+    dataset: Dataset,  # items with an image
+    batch_size: int = 16,  # images per forward pass
+    progress: bool = False,  # a progress bar
+) -> AnomalyResult:
     "`detector.predict` over `dataset` in order; maps (N,S,S) and scores (N,) on the CPU."
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
     return AnomalyResult.cat([detector.predict(batch_images(b)).cpu()

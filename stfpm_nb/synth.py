@@ -116,8 +116,12 @@ def draw_res(shape: tuple[int, int], generator: torch.Generator, exponents: tupl
     return tuple(min(2 ** _randint(generator, exponents[0], exponents[1] + 1), max(1, side // 2)) for side in shape)
 
 # %% ../nbs/06_synth.ipynb #0041c83e
-def perlin_mask(shape: tuple[int, int], generator: torch.Generator, threshold: float = 0.5,
-                exponents: tuple[int, int] = (0, 6)) -> MaskDraw:
+def perlin_mask(
+    shape: tuple[int, int],  # (height, width) of the mask
+    generator: torch.Generator,  # all random draws come from it
+    threshold: float = 0.5,  # noise above it is the anomaly
+    exponents: tuple[int, int] = (0, 6),  # noise scales 2**lo .. 2**hi per axis
+) -> MaskDraw:
     "A blob mask: Perlin noise of random scale and rotation, thresholded at `threshold`."
     res = draw_res(shape, generator, exponents)
     angle = _uniform(generator, -90.0, 90.0)
@@ -230,10 +234,19 @@ def _as_texture(t: str | torch.Tensor | np.ndarray) -> torch.Tensor:
 # %% ../nbs/06_synth.ipynb #a324d146
 class SyntheticAnomaly:
     "Seeded transform: image (tensor or data-module dict) -> (image, mask) with a synthetic anomaly at rate `p_anomaly`."
-    def __init__(self, p_anomaly: float = 0.5, sources: Sequence[str] = SOURCES, beta: tuple[float, float] = (0.1, 1.0),
-                 seed: int = 0, patches: Sequence | None = None, textures: Sequence = DEFAULT_TEXTURES,
-                 exponents: tuple[int, int] = (0, 6), threshold: float = 0.5, min_change: float = 1 / 255,
-                 max_tries: int = 20):
+    def __init__(
+        self,
+        p_anomaly: float = 0.5,  # share of images given an anomaly (the others stay normal, empty mask)
+        sources: Sequence[str] = SOURCES,  # fills drawn from: texture, patch, shift
+        beta: tuple[float, float] = (0.1, 1.0),  # range of the blending factor of the fill
+        seed: int = 0,  # of calls without an explicit key
+        patches: Sequence | None = None,  # normal images of the category (the patch source)
+        textures: Sequence = DEFAULT_TEXTURES,  # scikit-image names or images (the texture source)
+        exponents: tuple[int, int] = (0, 6),  # Perlin noise scales 2**lo .. 2**hi
+        threshold: float = 0.5,  # Perlin noise threshold
+        min_change: float = 1 / 255,  # a drawn anomaly must change at least this mean intensity inside its mask
+        max_tries: int = 20,  # draws before giving up on `min_change`
+    ):
         sources, beta = ((sources,) if isinstance(sources, str) else tuple(sources)), tuple(beta)
         _check_params(p_anomaly, sources, beta, patches, textures, exponents, threshold, min_change, max_tries)
         self.p_anomaly, self.sources, self.beta, self.seed, self.patches = p_anomaly, sources, beta, seed, patches
@@ -311,7 +324,13 @@ SyntheticAnomaly._call_key, SyntheticAnomaly.sample, SyntheticAnomaly.__call__ =
 # %% ../nbs/06_synth.ipynb #547e20a1
 class SyntheticAnomalyDataset(torch.utils.data.Dataset):
     "Normal dataset `base` with synthetic anomalies: item `i` is deterministic given (seed, epoch, i)."
-    def __init__(self, base: Sequence, transform: SyntheticAnomaly, seed: int | None = None, epoch: int = 0):
+    def __init__(
+        self,
+        base: Sequence,  # normal images (a dataset or a list)
+        transform: SyntheticAnomaly,  # the generator
+        seed: int | None = None,  # pairs are a function of (seed, epoch, index); None: the generator's seed
+        epoch: int = 0,  # set it (or `set_epoch`) to draw new anomalies
+    ):
         require(isinstance(transform, SyntheticAnomaly), f"transform must be a SyntheticAnomaly, got {type(transform).__name__}")
         self.base, self.transform, self.epoch = base, transform, epoch
         self.seed = transform.seed if seed is None else seed

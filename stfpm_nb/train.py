@@ -30,9 +30,9 @@ class Recipe:
     optimizer: str = "sgd"        # sgd | adam | adamw
     lr: float = 0.4               # peak learning rate
     momentum: float = 0.9         # SGD momentum; Adam's beta1
-    weight_decay: float = 1e-4
-    batch_size: int = 32
-    epochs: int = 100
+    weight_decay: float = 1e-4    # L2 penalty (SGD, Adam) or decoupled decay (AdamW)
+    batch_size: int = 32          # items per step
+    epochs: int = 100             # passes over the training set
     schedule: str = "constant"    # constant | cosine (per step, after the warm-up)
     warmup: float = 0.0           # epochs of linear warm-up from 0
     final_lr: float = 0.0         # cosine: end of the decay, as a fraction of `lr`
@@ -193,12 +193,12 @@ def best_epoch(history: Sequence[dict[str, float]], select_by: str) -> int:
 @dataclass
 class FitResult:
     "Per-epoch history, the selected epoch, where the files are, and whether all epochs ran."
-    history: list[dict[str, float]]
-    best_epoch: int
-    select_by: str
-    out_dir: Path
-    best_name: str = "best.pt"
-    finished: bool = True
+    history: list[dict[str, float]]   # one row per epoch: loss, lr, validation, seconds
+    best_epoch: int                   # the selected epoch (1-based)
+    select_by: str                    # the validation key that selected it
+    out_dir: Path                     # the run folder
+    best_name: str = "best.pt"        # file of the selected epoch in it
+    finished: bool = True             # whether all the recipe's epochs have run
 
     @property
     def best(self) -> dict[str, float]: return self.history[self.best_epoch - 1]
@@ -243,14 +243,19 @@ def _epoch_line(row: dict[str, float], epochs: int, best: int, select_by: str) -
     return f"epoch {row['epoch']:>3}/{epochs}  {values}  lr {row['lr']:.3g}  best {best} ({select_by})  {row['seconds']:.1f} s"
 
 # %% ../nbs/02a_train.ipynb #77396376
-def fit(task: TrainTask, recipe: Recipe, out_dir: str | Path, identity: dict[str, Any] | None = None, seed: int = 0,
-        resume: bool = False, stop_after: int | None = None, snapshot_every: int | None = None, progress: bool = True,
-        desc: str = "train") -> FitResult:
-    """Train `task.module` by `recipe`, selecting the epoch by validation; resumable train state in `out_dir`.
-
-    identity: what must not change between an interrupted run and its continuation (beside recipe and seed);
-    resume: continue the run in `out_dir` (a finished one is only loaded); else an existing run is an error;
-    stop_after: train at most this many epochs now; snapshot_every: also save the model every that many epochs."""
+def fit(
+    task: TrainTask,  # what the model supplies: module, batches, loss, validation, save/load
+    recipe: Recipe,  # optimizer, step size and schedule, batch size, epochs
+    out_dir: str | Path,  # run folder: last.pt, the best epoch's file, history.json
+    identity: dict[str, Any] | None = None,  # what must not change between an interrupted run and its continuation (beside recipe and seed)
+    seed: int = 0,  # global generators on a fresh start
+    resume: bool = False,  # continue the run in `out_dir` (a finished one is only loaded); else an existing run is an error
+    stop_after: int | None = None,  # train at most this many epochs now
+    snapshot_every: int | None = None,  # also save the model every that many epochs
+    progress: bool = True,  # progress bar and one line per epoch
+    desc: str = "train",  # label of the progress bar
+) -> FitResult:
+    "Train `task.module` by `recipe`, selecting the epoch by validation; resumable train state in `out_dir`."
     recipe, out_dir = check_recipe(recipe), Path(out_dir)
     for name, value in (("stop_after", stop_after), ("snapshot_every", snapshot_every)):
         require(value is None or (isinstance(value, int) and value >= 1),
