@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# torch/torchvision are pinned (DESIGN section 5); nbdev 2 pins keep settings.ini working.
+# torch/torchvision are pinned (the CUDA build of 2.14.1 installs from local disk on these machines); nbdev 2 pins keep settings.ini working.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 SRC_HASH = find nbs stfpm_nb -type f \( -name '*.ipynb' -o -name '*.py' \) -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 md5sum | md5sum
 

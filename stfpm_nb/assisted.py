@@ -275,7 +275,7 @@ def load_assisted(path: str | Path, device: str | torch.device = "cpu") -> Assis
 @dataclass
 class AssistedParams:
     "Head and training settings of assisted segmentation (defaults: a GPU run on one MVTec AD category)."
-    inputs: tuple[str, ...] = INPUT_KINDS   # DESIGN 3.4: per scale [t_l, s_l, d_l, z_l]
+    inputs: tuple[str, ...] = INPUT_KINDS   # per scale [t_l, s_l, d_l, z_l]
     scaled_variant: str = "position"        # statistics of z_l; "layer" would only rescale d_l
     width: int = 64                         # channels of each projection and of the fusion blocks
     depth: int = 3                          # 3x3 conv+BN+ReLU blocks at stride 4
@@ -286,7 +286,7 @@ class AssistedParams:
     lr: float = 1e-3                        # Adam; cosine decay to lr / 100 over the epochs
     p_anomaly: float = 0.5                  # share of training images given a synthetic anomaly (as DRAEM)
     sources: tuple[str, ...] = SOURCES      # fills: foreign textures, patches of other normal images, colour shifts
-    focal_gamma: float = 2.0                # DESIGN 3.4
+    focal_gamma: float = 2.0                # focal loss exponent
     dice_weight: float = 1.0                # weight of the soft Dice loss beside the focal loss
     seed: int = 0                           # head initialisation, image order, synthetic anomalies
 

@@ -128,14 +128,19 @@ def keep_failure(work: Path, failed: Path, category: str) -> Path:
     return failed
 
 # %% ../nbs/09_batch.ipynb #8d9ff19e
-def run_category(notebook: str | os.PathLike, data_root: str | os.PathLike, category: str, out_dir: str | os.PathLike,
-                 params: dict[str, Any] | None = None, kernel_name: str = "python3",
+def report_path(path: str | os.PathLike, folder: Path, relative: bool) -> str:
+    "`path` for a notebook running in `folder`: relative to `folder` when the user gave it relative, else absolute."
+    return os.path.relpath(Path(path).resolve(), Path(folder).resolve()) if relative else str(Path(path).resolve())
+
+# %% ../nbs/09_batch.ipynb #9fa94cc3
+def run_notebook(notebook: str | os.PathLike, data_root: str | os.PathLike, category: str, out_dir: str | os.PathLike,
+                 params: dict[str, Any] | None = None, kernel_name: str = "python3", relative_data: bool = False,
                  threads: int | None = None) -> dict[str, Any]:
     "Run the notebook for one category into `out_dir/<category>` atomically; return its status record."
     start, out_dir = time.time(), Path(out_dir)
     try:
         work = work_folder(out_dir, category)
-        parameters = {**(params or {}), "data_root": str(Path(data_root).resolve()), "category": category,
+        parameters = {**(params or {}), "data_root": report_path(data_root, work, relative_data), "category": category,
                       "out_dir": "."}
         error = execute_notebook(notebook, work, parameters, kernel_name, threads)
         if error is None and not (work/"metrics.json").exists():
@@ -151,16 +156,16 @@ def run_category(notebook: str | os.PathLike, data_root: str | os.PathLike, cate
 
 # %% ../nbs/09_batch.ipynb #667c1fa4
 def local_results(jobs: list[dict[str, Any]], workers: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    "Run `run_category(**job)` for each job on `workers` local processes; yield results as they finish."
+    "Run `run_notebook(**job)` for each job on `workers` local processes; yield results as they finish."
     threads = max(1, (os.cpu_count() or 1) // workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_category, **job, threads=threads): job["category"] for job in jobs}
+        futures = {pool.submit(run_notebook, **job, threads=threads): job["category"] for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
 # %% ../nbs/09_batch.ipynb #fa8dedae
 def dask_results(jobs: list[dict[str, Any]], scheduler: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    "Submit `run_category(**job)` per job to the Dask scheduler at `scheduler`; yield results as they finish."
+    "Submit `run_notebook(**job)` per job to the Dask scheduler at `scheduler`; yield results as they finish."
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:
@@ -170,7 +175,7 @@ def dask_results(jobs: list[dict[str, Any]], scheduler: str) -> Iterator[tuple[s
     except (OSError, TimeoutError) as e:
         raise UserError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e}); is the cluster up?") from None
     with client:
-        futures = {client.submit(run_category, **job, pure=False,
+        futures = {client.submit(run_notebook, **job, pure=False,
                                  key=f"stfpm-nb-{job['category']}-{uuid.uuid4().hex[:8]}"): job["category"]
                    for job in jobs}
         for future in dask_completed(futures):
@@ -208,7 +213,8 @@ def run_batch(
     names, out_dir, params = resolve_categories(data_root, categories), Path(out_dir), dict(params or {})
     require(not any(k in params for k in RESERVED), f"params must not set {', '.join(RESERVED)}: the batch sets them")
     done = {c for c in names if not force and (out_dir/c/"metrics.json").exists()}
-    paths = dict(notebook=Path(notebook).resolve(), data_root=Path(data_root).resolve(), out_dir=out_dir.resolve())
+    paths = dict(notebook=Path(notebook).resolve(), data_root=Path(data_root).resolve(), out_dir=out_dir.resolve(),
+                 relative_data=not Path(data_root).is_absolute())
     jobs = [dict(**paths, category=c, params=params, kernel_name=kernel_name) for c in names if c not in done]
     header = {"notebook": str(notebook), "data_root": str(data_root), "params": params}
     results = {c: "skipped" for c in done}

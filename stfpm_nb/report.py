@@ -32,7 +32,7 @@ def read_run(path: str | os.PathLike) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as e:
         raise UserError(f"{path}: cannot read metrics ({e}); rerun that category or delete its folder") from None
     require(isinstance(run, dict) and isinstance(run.get("methods"), dict),
-            f"{path}: no 'methods' object; expected the metrics.json schema of DESIGN section 4")
+            f"{path}: no 'methods' object; expected the metrics.json schema of stfpm-nb run")
     return run
 
 

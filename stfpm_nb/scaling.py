@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .core import UserError, parse_choices, pick_device, require, save_torch
 from .stfpm import AnomalyResult, anomaly_map, batch_images, discrepancy, evaluating, image_score

@@ -51,9 +51,9 @@ def upsample(per_position: torch.Tensor, size: int | tuple[int, int]) -> torch.T
 
 
 def smooth(maps: torch.Tensor, sigma: float) -> torch.Tensor:
-    "Gaussian blur of maps (N,H,W) with standard deviation `sigma` pixels (kernel +-4 sigma); `sigma=0` keeps them."
+    "Gaussian blur of maps (N,H,W) with standard deviation `sigma` pixels (kernel +-4 sigma, cut to the map); 0 keeps them."
     if sigma <= 0: return maps
-    k = 2 * math.ceil(4 * sigma) + 1
+    k = min(2 * math.ceil(4 * sigma) + 1, 2 * min(maps.shape[-2:]) - 1)   # reflect padding must stay inside the map
     return TF.gaussian_blur(maps[:, None], [k, k], [sigma, sigma])[:, 0]
 
 # %% ../nbs/03_stfpm.ipynb #261f586d
