@@ -71,16 +71,25 @@ def test_bad_option_value_exits_nonzero(demo, tmp_path):
 
 
 def test_train_reuses_refuses_other_options_then_forces(demo, tmp_path):
-    out = tmp_path / "run"
-    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)
+    out, cosine = tmp_path / "run", ["--schedule", "cosine"]      # a decaying schedule: its total may not change
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, *cosine, check_rc=0)
     assert (out / "stfpm" / "best.pt").is_file()
     stamp = (out / "stfpm" / "best.pt").stat().st_mtime_ns
-    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)   # reused
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, *cosine, check_rc=0)  # reused
     assert (out / "stfpm" / "best.pt").stat().st_mtime_ns == stamp
     more = [a if a != "2" else "3" for a in TINY]   # --epochs 3
-    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more),
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, *cosine),
                       "recipe.epochs=2", "recipe.epochs=3", "--force")
-    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, "--force", check_rc=0)
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, *cosine, "--force", check_rc=0)
+    assert len(json.loads((out / "stfpm" / "history.json").read_text())) == 3
+
+
+def test_paper_recipe_may_be_trained_on(demo, tmp_path):
+    "A constant schedule does not depend on the total: a finished run continues to more epochs."
+    out = tmp_path / "run"
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, "--recipe", "paper", check_rc=0)
+    more = [a if a != "2" else "3" for a in TINY]
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *more, "--recipe", "paper", check_rc=0)
     assert len(json.loads((out / "stfpm" / "history.json").read_text())) == 3
 
 
