@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 TORCH  := torch==2.14.1 torchvision==0.29.1
 SRC_HASH = find nbs stfpm_nb -type f \( -name '*.ipynb' -o -name '*.py' \) -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z | xargs -0 md5sum | md5sum
 
-.PHONY: install demo test test-fast check-sync bench clean lab
+.PHONY: install demo test test-fast check-sync bench docs clean lab
 
 install: $(STAMP)
 
@@ -37,6 +37,10 @@ test: install check-sync
 
 bench: install
 	$(BIN)/stfpm-nb bench --out reports/bench
+
+# The documentation site in _docs/ (nbdev + Quarto where Quarto is installed, else static HTML pages); fails on a broken page.
+docs: install
+	$(BIN)/python tools/build_docs.py
 
 lab: install
 	$(BIN)/jupyter lab nbs
