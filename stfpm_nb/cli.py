@@ -184,8 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook", help="parameterised notebook (default nbs/experiments/category.ipynb)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_batch)
-    p = sub.add_parser("table", help="thesis-style tables from a batch folder")
-    p.add_argument("run_dir"); p.add_argument("--out", help="folder for the tables (default: run_dir)")
+    p = sub.add_parser("table", help="thesis-style tables from batch folders (one per seed)")
+    p.add_argument("run_dir", nargs="+", help="batch folder(s): several (one per seed) give mean and spread")
+    p.add_argument("--out", help="folder for the tables (default: the first run folder)")
     p.add_argument("--baseline", default="stfpm", help="method the residual shrinkage is measured against")
     p.add_argument("--metrics", type=_csv, help="columns, e.g. image_auroc,image_auroc_topk,pixel_auroc,aupro,egs,"
                    "egs_regret (default: image_auroc,pixel_auroc,aupro,egs)")
