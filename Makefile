@@ -35,8 +35,9 @@ test: install check-sync
 	$(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/python -m pytest -q tests
 
+# Speed and memory; with the real data beside the repository, also each recipe's time to the paper's plateau.
 bench: install
-	$(BIN)/stfpm-nb bench --out reports/bench
+	$(BIN)/stfpm-nb bench --out reports/bench $(if $(wildcard ../shared/data/mvtec_ad),--data-root ../shared/data/mvtec_ad)
 
 # The documentation site in _docs/ (nbdev + Quarto where Quarto is installed, else static HTML pages); fails on a broken page.
 docs: install

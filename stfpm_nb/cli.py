@@ -144,10 +144,13 @@ def cmd_demo(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    "Speed and memory benchmarks, written under --out."
+    "Speed and memory benchmarks, written under --out; with --data-root also the recipes' time to the paper's plateau."
     from stfpm_nb import bench_model, bench_metrics
+    from stfpm_nb.convergence import bench_recipes
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
+    if args.data_root: bench_recipes(args.data_root, out_dir=args.out, device=args.device)
+    else: print("recipe benchmark skipped: pass --data-root (MVTec AD with bottle and screw) to measure it")
     print(f"benchmarks written to {args.out}")
     return 0
 
@@ -197,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
     p = sub.add_parser("bench", help="speed and memory benchmarks")
     p.add_argument("--out", default="reports/bench"); p.add_argument("--device", default="cpu")
+    p.add_argument("--data-root", help="MVTec AD root for the recipe benchmark (time to the paper recipe's plateau)")
     p.set_defaults(func=cmd_bench)
     return parser
 

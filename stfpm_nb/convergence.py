@@ -21,7 +21,7 @@ from .synth import SyntheticAnomaly, generator_for
 
 # %% auto #0
 __all__ = ['LabelledImages', 'stack_items', 'synthetic_validation_set', 'layer_discrepancies', 'compare_maps', 'snapshot_metrics',
-           'seconds_to', 'plateau', 'mean_grey']
+           'seconds_to', 'plateau', 'mean_grey', 'bench_recipes']
 
 # %% ../nbs/13_convergence.ipynb #f023d353
 @dataclass
@@ -106,3 +106,87 @@ def plateau(history: Sequence[dict[str, float]], window: int = 10, key: str = "h
 def mean_grey(images01: torch.Tensor) -> np.ndarray:
     "Mean grey level (0-255) of each image (N,C,H,W) in [0, 1]."
     return (images01.mean((1, 2, 3)) * 255).numpy()
+
+# %% ../nbs/13_convergence.ipynb #af45f6fb
+def epoch_seconds(data_root: str | Path, category: str, recipe: str, precision: str, image_size: int = 256,
+                  device: str = "cpu", seed: int = 0) -> dict[str, float]:
+    "Setup seconds (images, teacher cache) and seconds of one training epoch with its validation, for `recipe`."
+    import time
+    from stfpm_nb.core import pick_device, resolve_precision
+    from stfpm_nb.data import MVTecCategory, holdout_split
+    from stfpm_nb.stfpm import STFPMTask, get_recipe
+    from stfpm_nb.train import make_optimizer
+    dev, r = pick_device(device), get_recipe(recipe)
+    train, holdout = holdout_split(MVTecCategory(data_root, category, "train", image_size=image_size), 0.2, seed)
+    model = STFPM(image_size=image_size, seed=seed).to(dev)
+    model.precision = resolve_precision(precision, dev)
+    task, start = STFPMTask(model, train, holdout, r.optim.batch_size, seed, r.augment), time.perf_counter()
+    task.train, task.train_teacher, task.holdout_teacher
+    setup, optimizer = time.perf_counter() - start, make_optimizer(r.optim, task.module.parameters())
+    model.train()
+    for i, batch in enumerate(task.batches(1)):
+        if i == 1: start = time.perf_counter()        # the first batch warms up
+        loss = task.loss(batch)
+        optimizer.zero_grad(set_to_none=True); loss.backward(); optimizer.step()
+    steps = task.steps_per_epoch
+    seconds = (time.perf_counter() - start) * steps / max(steps - 1, 1)
+    start = time.perf_counter(); task.validate()
+    return {"setup_seconds": setup, "epoch_seconds": seconds + time.perf_counter() - start, "precision": model.precision}
+
+# %% ../nbs/13_convergence.ipynb #a85310ad
+def recipe_times(histories: dict[str, Sequence[dict]], epoch_times: dict[str, dict[str, float]], target: float) -> pd.DataFrame:
+    "Per recipe: epochs to `target`, seconds per epoch and setup, CPU time to target, and speed-up against `paper`."
+    rows = {}
+    for name, history in histories.items():
+        reached, t = seconds_to(history, target), epoch_times[name]
+        seconds = None if reached["epoch"] is None else t["setup_seconds"] + reached["epoch"] * t["epoch_seconds"]
+        rows[name] = {"epochs_to_target": reached["epoch"], "epochs_run": len(history), "precision": t["precision"],
+                      "epoch_seconds": t["epoch_seconds"], "setup_seconds": t["setup_seconds"], "seconds_to_target": seconds}
+    table = pd.DataFrame(rows).T
+    paper = table.loc["paper", "seconds_to_target"] if "paper" in table.index else None
+    table["time_vs_paper"] = [None if paper is None or s is None else s / paper for s in table.seconds_to_target]
+    return table
+
+# %% ../nbs/13_convergence.ipynb #c00617d0
+def bench_recipes(
+    data_root: str | Path,  # dataset root holding the categories
+    categories: Sequence[str] = ("bottle", "screw"),  # categories with recorded runs
+    histories: str = "reports/convergence/{category}/paper/stfpm/history.json,reports/real/seed0/{category}/stfpm/history.json",  # paper's, then fast's training curve
+    out_dir: str | Path = "reports/bench",  # where bench_recipes.json and .md are written
+    device: str = "cpu",  # cpu or cuda
+    window: int = 10,  # epochs averaged by the plateau
+) -> pd.DataFrame:
+    "CPU time of each recipe to the paper recipe's plateau hold-out discrepancy, per category; written to `out_dir`."
+    from stfpm_nb.core import run_info, write_json, write_text
+    paper_path, fast_path = histories.split(",")
+    rows, lines = [], []
+    for category in categories:
+        paths = {"paper": Path(paper_path.format(category=category)), "fast": Path(fast_path.format(category=category))}
+        missing = [str(p) for p in paths.values() if not p.is_file()]
+        if missing:
+            lines.append(f"- {category}: skipped, no training curve at {', '.join(missing)}"); continue
+        curves = {k: json.loads(p.read_text()) for k, p in paths.items()}
+        target = plateau(curves["paper"], window)
+        times = {"paper": epoch_seconds(data_root, category, "paper", "fp32", device=device),
+                 "fast": epoch_seconds(data_root, category, "fast", "auto", device=device)}
+        table = recipe_times(curves, times, target)
+        rows += [{"category": category, "recipe": k, "target": target, **v} for k, v in table.to_dict("index").items()]
+    result = pd.DataFrame(rows)
+    md = ["# Time to the paper recipe's plateau", "",
+          f"Target: the plateau of the paper recipe's hold-out discrepancy (lowest mean over {window} consecutive "
+          "epochs of its convergence run). Epochs to target from each recipe's recorded curve; seconds per epoch "
+          f"measured now, side by side, on {device}.", ""]
+    if len(result):
+        md += ["| category | recipe | precision | target | epochs to target (run) | s/epoch | setup s | CPU time to target | vs paper |",
+               "|---|---|---|---|---|---|---|---|---|"]
+        for r in result.itertuples():
+            reached = "not reached" if r.epochs_to_target is None or pd.isna(r.epochs_to_target) else f"{int(r.epochs_to_target)}"
+            total = "-" if r.seconds_to_target is None or pd.isna(r.seconds_to_target) else f"{r.seconds_to_target / 60:.1f} min"
+            ratio = "-" if r.time_vs_paper is None or pd.isna(r.time_vs_paper) else f"{r.time_vs_paper:.2f}x"
+            md.append(f"| {r.category} | {r.recipe} | {r.precision} | {r.target:.4f} | {reached} ({int(r.epochs_run)}) | "
+                      f"{r.epoch_seconds:.1f} | {r.setup_seconds:.1f} | {total} | {ratio} |")
+    md += [""] + lines
+    write_json(Path(out_dir) / "bench_recipes.json", {**run_info({"data_root": str(data_root), "categories": list(categories),
+               "histories": histories, "device": device, "window": window}), "results": rows})
+    write_text(Path(out_dir) / "bench_recipes.md", "\n".join(md) + "\n")
+    return result
