@@ -20,10 +20,9 @@ from .stfpm import STFPM, MapSettings, anomaly_map, batch_images, evaluating, im
 from .synth import SyntheticAnomaly, generator_for
 
 # %% auto #0
-__all__ = ['LabelledImages', 'stack_items', 'synthetic_validation_set', 'layer_discrepancies', 'compare_maps', 'snapshot_metrics',
-           'seconds_to', 'plateau', 'mean_grey', 'bench_recipes']
+__all__ = ['LabelledImages', 'synthetic_validation_set', 'compare_maps', 'snapshot_metrics', 'bench_recipes']
 
-# %% ../nbs/13_convergence.ipynb #f023d353
+# %% ../nbs/13_convergence.ipynb #a74f537a
 @dataclass
 class LabelledImages:
     "Images (N,3,S,S) in [0, 1] with masks (N,S,S) bool and labels (N,): test images, or synthetic ones."
@@ -31,24 +30,30 @@ class LabelledImages:
     masks: np.ndarray
     labels: np.ndarray
 
-
+# %% ../nbs/13_convergence.ipynb #35e55df6
 def stack_items(dataset: Dataset) -> LabelledImages:
     "All items of a dataset (images, masks, labels) as one `LabelledImages`."
     items = [dataset[i] for i in range(len(dataset))]
     return LabelledImages(torch.stack([it["image"] for it in items]), np.stack([it["mask"][0].numpy() > 0.5 for it in items]),
                           np.array([it["label"] for it in items]))
 
-
-def synthetic_validation_set(holdout_images: torch.Tensor, train_images: torch.Tensor, seed: int = 0) -> LabelledImages:
-    "Every hold-out image as it is (label 0) and once with a synthetic anomaly (label 1, its mask)."
-    synth = SyntheticAnomaly(p_anomaly=1.0, patches=list(train_images), seed=seed)
+# %% ../nbs/13_convergence.ipynb #2896efe0
+def synthetic_validation_set(
+    holdout_images: torch.Tensor,  # normal images (N,3,S,S) in [0, 1] that the student never fitted
+    train_images: torch.Tensor,  # normal training images: the source of pasted patches
+    seed: int = 0,  # fixes every anomaly
+    exponents: tuple[int, int] = (3, 6),  # Perlin scales 2**lo .. 2**hi per axis (high: small blobs)
+    beta: tuple[float, float] = (0.1, 0.5),  # range of the blending factor (low: faint)
+) -> LabelledImages:
+    "Every hold-out image as it is (label 0) and once with a small, faint synthetic anomaly (label 1, its mask)."
+    synth = SyntheticAnomaly(p_anomaly=1.0, patches=list(train_images), seed=seed, exponents=exponents, beta=beta)
     pairs = [synth.draw(x, generator_for(seed, (0, j))) for j, x in enumerate(holdout_images)]
     images = torch.cat([holdout_images, torch.stack([p.image for p in pairs])])
     masks = np.concatenate([np.zeros((len(holdout_images), *holdout_images.shape[-2:]), bool),
                             np.stack([p.mask[0].numpy() > 0.5 for p in pairs])])
     return LabelledImages(images, masks, np.repeat([0, 1], len(holdout_images)))
 
-# %% ../nbs/13_convergence.ipynb #5be858b2
+# %% ../nbs/13_convergence.ipynb #c17ab582
 @torch.no_grad()
 def layer_discrepancies(model: STFPM, images01: torch.Tensor, batch_size: int = 32) -> list[torch.Tensor]:
     "Per-layer discrepancies (N,h_l,w_l) of images in [0, 1], in eval mode, on the CPU."
@@ -56,9 +61,13 @@ def layer_discrepancies(model: STFPM, images01: torch.Tensor, batch_size: int = 
         parts = [[d.cpu() for d in model.discrepancies(x)] for x in images01.split(batch_size)]
     return [torch.cat(layer) for layer in zip(*parts)]
 
-
-def compare_maps(per_layer: Sequence[torch.Tensor], truth: LabelledImages, image_size: int,
-                 settings: dict[str, MapSettings]) -> pd.DataFrame:
+# %% ../nbs/13_convergence.ipynb #2803b02d
+def compare_maps(
+    per_layer: Sequence[torch.Tensor],  # per-layer discrepancies of the image set (`layer_discrepancies`)
+    truth: LabelledImages,  # its labels and masks
+    image_size: int,  # side the maps are computed at
+    settings: dict[str, MapSettings],  # named map settings to compare
+) -> pd.DataFrame:
     "Image and pixel AUROC of each named map setting (and of the feature-resolution maximum) on one image set."
     rows = {}
     for name, s in settings.items():
@@ -70,18 +79,24 @@ def compare_maps(per_layer: Sequence[torch.Tensor], truth: LabelledImages, image
     return pd.DataFrame(rows).T
 
 # %% ../nbs/13_convergence.ipynb #f8ab5e48
-def snapshot_metrics(run_dir: str | Path, truth: LabelledImages, batch_size: int = 32) -> pd.DataFrame:
+def snapshot_metrics(
+    run_dir: str | Path,  # training run folder with epoch_*.pt and history.json
+    truth: LabelledImages,  # labelled images to evaluate on (the test set, for the figure only)
+    settings: MapSettings | None = None,  # map settings; None: the default
+    batch_size: int = 32,  # images per forward pass
+) -> pd.DataFrame:
     "Per snapshot `epoch_*.pt` of a run: its hold-out discrepancy and image AUROC, pixel AUROC, AU-PRO on `truth`."
+    s = settings or MapSettings()
     run_dir = Path(run_dir)
     history = {row["epoch"]: row for row in json.loads((run_dir / "history.json").read_text())}
     rows = []
     for path in sorted(run_dir.glob("epoch_*.pt")):
         model = load_stfpm(path)
         per_layer = layer_discrepancies(model, truth.images, batch_size)
-        maps = anomaly_map(per_layer, model.image_size, model.maps.combine, model.maps.sigma)
+        maps = anomaly_map(per_layer, model.image_size, s.combine, s.sigma)
         epoch = int(path.stem.split("_")[1])
         rows.append({"epoch": epoch, "holdout_discrepancy": history[epoch]["holdout_discrepancy"],
-                     "image_auroc": image_auroc(image_score(maps, model.maps.score, model.maps.topk).numpy(), truth.labels),
+                     "image_auroc": image_auroc(image_score(maps, s.score, s.topk).numpy(), truth.labels),
                      "pixel_auroc": pixel_auroc(maps.numpy(), truth.masks), "aupro": aupro(maps.numpy(), truth.masks)})
     require(rows, f"no snapshots (epoch_*.pt) in {run_dir}: train with --snapshot-every")
     return pd.DataFrame(rows).set_index("epoch")

@@ -82,7 +82,7 @@ def image_score(maps: torch.Tensor, score: str = "max", topk: float = 0.01) -> t
 class MapSettings:
     "How per-layer discrepancies become a map and an image score (saved with the model)."
     combine: str = "product"   # official: product of the upsampled layers
-    sigma: float = 4.0         # Gaussian blur of the map, in pixels at the model's image size; 0 = official (none)
+    sigma: float = 0.0         # Gaussian blur of the map, in pixels at the model's image size; 0 = official (none)
     score: str = "max"         # image score: max, or topk (mean of the top `topk` share of pixels)
     topk: float = 0.01         # share of pixels averaged by score=topk
 
