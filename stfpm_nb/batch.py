@@ -193,6 +193,26 @@ def update_status(out_dir: Path, category: str, record: dict[str, Any], header: 
     write_json(out_dir/STATUS_FILE, status)
 
 # %% ../nbs/09_batch.ipynb #104cad51
+def notebook_parameters(notebook: str | os.PathLike) -> list[str]:
+    "Names assigned in the cell tagged `parameters` of `notebook`."
+    import ast
+    nb = json.loads(Path(notebook).read_text())
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    require(cells, f"{notebook} has no cell tagged 'parameters': it is not a papermill template")
+    tree = ast.parse("".join(cells[0]["source"]))
+    return [t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)]
+
+
+def check_notebook_params(notebook: str | os.PathLike, params: dict[str, Any]) -> None:
+    "Refuse parameters the notebook does not declare, naming the nearest one it does."
+    import difflib
+    known = notebook_parameters(notebook)
+    for key in params:
+        close = difflib.get_close_matches(key, known, n=1)
+        require(key in known, f"-p {key}: the notebook has no such parameter" +
+                (f"; did you mean {close[0]}?" if close else f"; it takes {', '.join(known)}"))
+
+# %% ../nbs/09_batch.ipynb #d4691e90
 def run_batch(
     notebook: str | os.PathLike,  # the parameterised category notebook
     data_root: str | os.PathLike,  # folder of category folders (MVTec AD layout)
@@ -212,7 +232,12 @@ def run_batch(
     require(workers >= 1, f"--workers must be >= 1, got {workers}")
     names, out_dir, params = resolve_categories(data_root, categories), Path(out_dir), dict(params or {})
     require(not any(k in params for k in RESERVED), f"params must not set {', '.join(RESERVED)}: the batch sets them")
+    check_notebook_params(notebook, params)
     done = {c for c in names if not force and (out_dir/c/"metrics.json").exists()}
+    for c in sorted(done):          # a finished category is skipped only when it was made with these parameters
+        made_with = read_status(out_dir).get(c, {}).get("params", params)
+        require(made_with == params, f"{out_dir/c} was made with -p {json.dumps(made_with, sort_keys=True)} but this "
+                f"batch asks {json.dumps(params, sort_keys=True)}: pass --force to rerun it, or use another --out")
     paths = dict(notebook=Path(notebook).resolve(), data_root=Path(data_root).resolve(), out_dir=out_dir.resolve(),
                  relative_data=not Path(data_root).is_absolute())
     jobs = [dict(**paths, category=c, params=params, kernel_name=kernel_name) for c in names if c not in done]
@@ -221,7 +246,7 @@ def run_batch(
     with tqdm(total=len(names), initial=len(done), desc="batch", unit="category", disable=not progress) as bar:
         runs = dask_results(jobs, scheduler) if scheduler else local_results(jobs, workers)
         for category, record in runs if jobs else ():
-            update_status(out_dir, category, record, header)
+            update_status(out_dir, category, record | {"params": params}, header)
             results[category] = record["status"]
             if record["status"] == "failed": bar.write(f"{category} failed: {record['error']}")
             bar.set_postfix_str(f"{category}: {record['status']}")

@@ -81,7 +81,9 @@ def test_failure_recorded_rerun_skips_and_retries_force_reruns(setup):
     # 2. rerun once "bad" is fixed: the finished category is skipped, the failed one retried (and now succeeds)
     (root/"bad"/"FAIL").unlink()
     stamp = (out/"good"/"metrics.json").stat().st_mtime_ns
-    assert run_batch(notebook, root, "good,bad", out, progress=False) == {"good": "skipped", "bad": "ok"}
+    assert run_batch(notebook, root, "good,bad", out, params={"threshold": 0.7}, progress=False) == {"good": "skipped", "bad": "ok"}
+    with pytest.raises(UserError, match="--force"):        # other parameters: the finished result would lie
+        run_batch(notebook, root, "good", out, params={"threshold": 0.8}, progress=False)
     assert (out/"good"/"metrics.json").stat().st_mtime_ns == stamp
     assert not (out/"bad.failed").exists() and metrics(out/"bad")["category"] == "bad"
     assert (out/"bad"/"runs.txt").read_text() == "run\nrun\n"      # the retry continued the failed run's folder
