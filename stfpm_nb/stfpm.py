@@ -310,11 +310,25 @@ def load_stfpm(path: str | Path, device: str | torch.device = "cpu") -> STFPM:
 
 # %% ../nbs/03_stfpm.ipynb #3fe5256a
 AUGMENTATIONS = ("brightness", "contrast", "flip", "rotate")
+PHOTOMETRIC = ("brightness", "contrast")
 PHOTOMETRIC_RANGE = 0.15   # gains and contrast factors are drawn uniformly in 1 +- this
 
 
 def _factors(n: int, g: torch.Generator) -> torch.Tensor:
     return (1 + (torch.rand(n, generator=g) * 2 - 1) * PHOTOMETRIC_RANGE).view(n, 1, 1, 1)
+
+
+def photometric(x01: torch.Tensor, gain: torch.Tensor, contrast: torch.Tensor) -> torch.Tensor:
+    "Images (N,3,S,S) scaled by `gain` (N,1,1,1), then their contrast around their mean by `contrast`; in [0, 1]."
+    x = x01 * gain.to(x01.device)
+    mu = x.mean((1, 2, 3), keepdim=True)
+    return ((x - mu) * contrast.to(x01.device) + mu).clamp(0, 1)
+
+
+def photometric_factors(n: int, kinds: Sequence[str], g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    "(gain, contrast) factors (N,1,1,1) of the photometric `kinds` (1 where a kind is not asked for)."
+    ones = torch.ones(n, 1, 1, 1)
+    return (_factors(n, g) if "brightness" in kinds else ones), (_factors(n, g) if "contrast" in kinds else ones)
 
 
 def augment_images(x01: torch.Tensor, kinds: Sequence[str], generator: torch.Generator) -> torch.Tensor:
@@ -330,10 +344,7 @@ def augment_images(x01: torch.Tensor, kinds: Sequence[str], generator: torch.Gen
         angles = (torch.rand(n, generator=generator) * 360).tolist()
         x = torch.stack([TF.rotate(xi, a, TF.InterpolationMode.BILINEAR, fill=xi.mean((1, 2)).tolist())
                          for xi, a in zip(x, angles)])
-    if "brightness" in kinds: x = x * _factors(n, generator).to(x.device)
-    if "contrast" in kinds:
-        mu = x.mean((1, 2, 3), keepdim=True)
-        x = (x - mu) * _factors(n, generator).to(x.device) + mu
+    if any(k in PHOTOMETRIC for k in kinds): x = photometric(x, *photometric_factors(n, kinds, generator))
     return x.clamp(0, 1)
 
 # %% ../nbs/03_stfpm.ipynb #fa75a44c
@@ -341,7 +352,8 @@ def augment_images(x01: torch.Tensor, kinds: Sequence[str], generator: torch.Gen
 class STFPMRecipe:
     "How the student is trained: the optimisation and the augmentations of its training images."
     optim: Recipe
-    augment: tuple[str, ...] = ()
+    augment: tuple[str, ...] = ()   # augmentations of the student's (and teacher's) training images
+    variants: int = 0               # photometric augmentations from this many cached versions per image; 0: live
 
 
 RECIPES: dict[str, STFPMRecipe] = {
@@ -356,11 +368,11 @@ def get_recipe(name: str | STFPMRecipe, **overrides: Any) -> STFPMRecipe:
         require(name in RECIPES, f"--recipe must be one of {', '.join(RECIPES)}, got {name!r}")
         name = RECIPES[name]
     overrides = {k: v for k, v in overrides.items() if v is not None}
-    augment = tuple(overrides.pop("augment", name.augment))
+    augment, variants = tuple(overrides.pop("augment", name.augment)), overrides.pop("variants", name.variants)
     names = {f for f in Recipe.__dataclass_fields__}
     bad = sorted(set(overrides) - names)
-    require(not bad, f"unknown recipe setting(s) {bad}: choose from augment, {', '.join(sorted(names))}")
-    return STFPMRecipe(replace(name.optim, **overrides), augment)
+    require(not bad, f"unknown recipe setting(s) {bad}: choose from augment, variants, {', '.join(sorted(names))}")
+    return STFPMRecipe(replace(name.optim, **overrides), augment, variants)
 
 # %% ../nbs/03_stfpm.ipynb #2c780dbe
 def batch_images(batch: Any) -> torch.Tensor:
@@ -403,13 +415,17 @@ def holdout_discrepancy(model: STFPM, images: torch.Tensor, teacher_feats: Seque
 class STFPMTask(TrainTask):
     "STFPM's part of the training loop: batches of the training images, the loss, the hold-out validation."
     def __init__(self, model: STFPM, train_ds: Dataset, holdout_ds: Dataset, batch_size: int, seed: int,
-                 augment: Sequence[str] = (), select_by: str = "holdout_discrepancy"):
+                 augment: Sequence[str] = (), select_by: str = "holdout_discrepancy", variants: int = 0):
         require(select_by in SELECT_BY, f"select_by must be one of {', '.join(SELECT_BY)}, got {select_by!r}")
         require(len(train_ds) >= 1, "the training set is empty: check --data-root and --category")
         require(holdout_ds is not None and len(holdout_ds) >= 1,
                 "the hold-out set is empty: model selection needs held-out normal images (use more training images)")
         augment_images(torch.zeros(1, 3, 4, 4), augment, torch.Generator())           # validates the names
+        require(isinstance(variants, int) and variants >= 0, f"variants must be a whole number >= 0, got {variants!r}")
+        require(not variants or (augment and set(augment) <= set(PHOTOMETRIC)), f"cached variants apply to the "
+                f"photometric augmentations ({', '.join(PHOTOMETRIC)}) only, got augment={list(augment)}")
         self.model, self.module, self.select_by, self.augment = model, model.student, select_by, tuple(augment)
+        self.variants, self.live = variants, bool(augment) and not variants
         self.train_ds, self.holdout_ds, self.batch_size, self.seed = train_ds, holdout_ds, batch_size, seed
         self.steps_per_epoch = math.ceil(len(train_ds) / batch_size)
 
@@ -421,8 +437,21 @@ class STFPMTask(TrainTask):
         return x if self.augment else self.model.normalize(x)
 
     @cached_property
+    def factors(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        "(gain, contrast) of each cached variant of each image: (V,N,1,1,1) each, drawn once from the seed."
+        if not self.variants: return None
+        g, n = step_generator(self.seed, 0, 0), len(self.train_ds)
+        draws = [photometric_factors(n, self.augment, g) for _ in range(self.variants)]
+        return torch.stack([d[0] for d in draws]), torch.stack([d[1] for d in draws])
+
+    @cached_property
     def train_teacher(self) -> list[torch.Tensor] | None:
-        return None if self.augment else teacher_cache(self.model, self.train, self.batch_size)
+        "Cached teacher features per layer: (N,...) without augmentation, (V,N,...) with cached variants."
+        if self.live: return None
+        if not self.variants: return teacher_cache(self.model, self.train, self.batch_size)
+        per_variant = [teacher_cache(self.model, self.model.normalize(photometric(self.train, gain, contrast)), self.batch_size)
+                       for gain, contrast in zip(*self.factors)]
+        return [torch.stack(layer) for layer in zip(*per_variant)]
 
     @cached_property
     def holdout(self) -> torch.Tensor:
@@ -438,11 +467,16 @@ class STFPMTask(TrainTask):
         return [(epoch, step, idx) for step, idx in enumerate(order.split(self.batch_size))]
 
     def loss(self, batch) -> torch.Tensor:
-        "`LOSS_SCALE` x the STFPM loss of one batch (augmented images, live teacher, when the recipe augments)."
+        "`LOSS_SCALE` x the STFPM loss of one batch: cached, cached-variant or live-teacher augmented images."
         epoch, step, idx = batch
-        if self.augment:
+        if self.live:
             x = self.model.normalize(augment_images(self.train[idx], self.augment, step_generator(self.seed, epoch, step)))
             teacher = self.model.teacher_features(x)
+        elif self.variants:
+            v = torch.randint(self.variants, (len(idx),), generator=step_generator(self.seed, epoch, step)).to(idx.device)
+            gain, contrast = (f[v.cpu(), idx.cpu()] for f in self.factors)
+            x = self.model.normalize(photometric(self.train[idx], gain, contrast))
+            teacher = [f[v, idx] for f in self.train_teacher]
         else:
             x, teacher = self.train[idx], [f[idx] for f in self.train_teacher]
         return LOSS_SCALE * stfpm_loss(teacher, self.model.student_features(x))
@@ -477,8 +511,9 @@ def train_stfpm(
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
     model.to(dev).precision = resolve_precision(precision, dev)
-    task = STFPMTask(model, train_ds, holdout_ds, recipe.optim.batch_size, seed, recipe.augment, select_by)
+    task = STFPMTask(model, train_ds, holdout_ds, recipe.optim.batch_size, seed, recipe.augment, select_by, recipe.variants)
     identity = {"model": {k: v for k, v in model.config.items() if k != "maps"}, "augment": list(recipe.augment),
+                "variants": recipe.variants,
                 "precision": model.precision, "select_by": select_by, "n_train": len(train_ds),
                 "n_holdout": len(holdout_ds), "data": data or {}}
     result = fit(task, recipe.optim, out_dir, identity, seed=seed, resume=resume, stop_after=stop_after,

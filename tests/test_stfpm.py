@@ -34,11 +34,11 @@ def _recipe(epochs, **kw):
     return get_recipe("paper", epochs=epochs, batch_size=4, **kw)
 
 
-def _train(demo, out, epochs, model_seed=0, augment=(), **kw):
+def _train(demo, out, epochs, model_seed=0, augment=(), variants=0, **kw):
     train, holdout, _ = demo
     model = STFPM("efficientnet_lite0", image_size=SIZE, seed=model_seed)
-    return model, train_stfpm(model, train, holdout, out, _recipe(epochs, augment=augment), device="cpu",
-                              precision="fp32", progress=False, **kw)
+    return model, train_stfpm(model, train, holdout, out, _recipe(epochs, augment=augment, variants=variants),
+                              device="cpu", precision="fp32", progress=False, **kw)
 
 
 def _same(a, b):
@@ -84,11 +84,12 @@ def test_teacher_frozen_through_training(demo, tmp_path):
     assert not model.training
 
 
-@pytest.mark.parametrize("augment", [(), ("brightness", "contrast", "flip")])
-def test_resume_is_bit_identical(demo, tmp_path, augment):
-    _, straight = _train(demo, tmp_path / "straight", 3, augment=augment)
-    _train(demo, tmp_path / "cut", 3, augment=augment, stop_after=1)                 # "interrupted" after epoch 1
-    _, resumed = _train(demo, tmp_path / "cut", 3, model_seed=99, augment=augment, resume=True)  # other init
+@pytest.mark.parametrize("augment,variants", [((), 0), (("brightness", "contrast", "flip"), 0),
+                                              (("brightness", "contrast"), 3)])
+def test_resume_is_bit_identical(demo, tmp_path, augment, variants):
+    _, straight = _train(demo, tmp_path / "straight", 3, augment=augment, variants=variants)
+    _train(demo, tmp_path / "cut", 3, augment=augment, variants=variants, stop_after=1)       # "interrupted" after 1
+    _, resumed = _train(demo, tmp_path / "cut", 3, model_seed=99, augment=augment, variants=variants, resume=True)
     for name, key in (("last.pt", "module"), ("best.pt", "state_dict")):
         a, b = torch.load(tmp_path / "straight" / name), torch.load(tmp_path / "cut" / name)
         assert _same(a[key], b[key]), name
@@ -101,8 +102,10 @@ def test_resume_refuses_other_options_and_overwrite(demo, tmp_path):
     _train(demo, tmp_path, 1)
     with pytest.raises(UserError, match="--resume"):
         _train(demo, tmp_path, 2)
-    with pytest.raises(UserError, match="recipe.epochs=1 but this run has recipe.epochs=2"):
-        _train(demo, tmp_path, 2, resume=True)
+    train, holdout, _ = demo
+    with pytest.raises(UserError, match="recipe.lr=0.4 but this run has recipe.lr=0.1"):
+        train_stfpm(STFPM(image_size=SIZE), train, holdout, tmp_path, _recipe(1, lr=0.1), device="cpu",
+                    precision="fp32", resume=True, progress=False)
     with pytest.raises(UserError, match="data"):
         _train(demo, tmp_path, 1, resume=True, data={"sha256": "other images"})
     with pytest.raises(UserError, match="augment"):
@@ -165,6 +168,7 @@ def test_user_errors(demo, tmp_path):
              (lambda: train_stfpm(model, train, holdout, tmp_path, _recipe(0)), "epochs"),
              (lambda: train_stfpm(model, train, holdout, tmp_path, "slow"), "--recipe"),
              (lambda: train_stfpm(model, train, holdout, tmp_path, _recipe(1, augment=("blur",))), "augmentation"),
+             (lambda: train_stfpm(model, train, holdout, tmp_path, _recipe(1, augment=("flip",), variants=2)), "photometric"),
              (lambda: train_stfpm(model, train, torch.utils.data.Subset(holdout, []), tmp_path, _recipe(1)), "hold-out")]
     for call, message in cases:
         with pytest.raises(UserError, match=message):
