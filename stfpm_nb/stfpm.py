@@ -358,7 +358,10 @@ class STFPMRecipe:
 
 RECIPES: dict[str, STFPMRecipe] = {
     "paper": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=32, epochs=100)),
-    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=32, epochs=100)),
+    # the official optimizer at batch 8 (four times the steps per epoch), 40 epochs, photometric robustness from 4
+    # cached variants per image; run at --precision auto (bf16 where native). Measured in 13_convergence.
+    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40),
+                        ("brightness", "contrast"), variants=4),
 }
 
 
