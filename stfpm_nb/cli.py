@@ -45,6 +45,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schedule", help="override the recipe's schedule: constant, cosine")
     p.add_argument("--augment", help="override the recipe's augmentations: none, or some of brightness,contrast,flip,rotate")
     p.add_argument("--variants", type=int, help="override the recipe's cached photometric variants per image (0: live teacher)")
+    p.add_argument("--brightness", help="override the recipe's brightness matching: mean (each image's mean grey to the "
+                   "training images'), none")
     p.add_argument("--precision", default=d.precision, help="auto (bf16 where the hardware has it), fp32 or bf16")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")

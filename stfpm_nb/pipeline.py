@@ -47,6 +47,7 @@ class RunConfig:
     schedule: str | None = None            # constant | cosine
     augment: str | tuple[str, ...] | None = None   # "brightness,contrast", "none", ...
     variants: int | None = None            # photometric augmentation from this many cached versions per image; 0: live
+    brightness: str | None = None          # "mean": each image's mean grey matched to the training images'; "none"
     precision: str = "auto"                # auto | fp32 | bf16
     holdout: float = 0.2                   # share of train/good held out for model selection and normal statistics
     seed: int = 0                          # hold-out split, initialisations, orders, augmentations, EGS draws
@@ -79,12 +80,12 @@ def check_config(cfg: RunConfig) -> RunConfig:
     if isinstance(cfg.augment, str):
         cfg.augment = () if cfg.augment in ("", "none") else parse_choices(cfg.augment, AUGMENTATIONS, "augmentation")
     recipe = get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                        schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants)
+                        schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
     from stfpm_nb.train import check_recipe
     check_recipe(recipe.optim)
     o = recipe.optim
     cfg.epochs, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.schedule = o.epochs, o.batch_size, o.lr, o.optimizer, o.schedule
-    cfg.augment, cfg.variants = recipe.augment, recipe.variants
+    cfg.augment, cfg.variants, cfg.brightness = recipe.augment, recipe.variants, recipe.brightness
     cfg.sigma = MapSettings().sigma if cfg.sigma is None else cfg.sigma
     check_map_settings(MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk))
     for name in ("image_size", "assisted_epochs", "assisted_steps", "egs_draws"): _whole(name, getattr(cfg, name))
@@ -99,7 +100,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
 def stfpm_recipe(cfg: RunConfig) -> STFPMRecipe:
     "The student's recipe of a checked configuration."
     return get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                      schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants)
+                      schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
 
 
 def map_settings(cfg: RunConfig) -> MapSettings:

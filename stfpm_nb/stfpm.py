@@ -23,8 +23,8 @@ from .backbones import IMAGENET_MEAN, IMAGENET_STD, check_backbone, make_backbon
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
-__all__ = ['RECIPES', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm', 'load_stfpm',
-           'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
+__all__ = ['RECIPES', 'BRIGHTNESS', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm',
+           'load_stfpm', 'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
 
 # %% ../nbs/03_stfpm.ipynb #25cfc6bc
 LOSS_SCALE = 2.0  # the official main.py omits the paper's 0.5: its lr of 0.4 was tuned for twice the paper's loss
@@ -124,6 +124,12 @@ def check_images(images01: torch.Tensor) -> torch.Tensor:
             f"got values in [{lo:.3g}, {hi:.3g}]")
     return x
 
+# %% ../nbs/03_stfpm.ipynb #8d13bc6e
+def match_grey(x01: torch.Tensor, target: float) -> torch.Tensor:
+    "Images (N,3,S,S) in [0, 1], each scaled so that its mean grey level is `target` (clipped to [0, 1])."
+    gain = target / x01.mean((1, 2, 3), keepdim=True).clamp_min(1 / 255)
+    return (x01 * gain).clamp(0, 1)
+
 # %% ../nbs/03_stfpm.ipynb #735d3ee2
 @contextlib.contextmanager
 def evaluating(model: nn.Module):
@@ -161,6 +167,7 @@ class STFPM(nn.Module):
         for net in (self.teacher, self.student): net.to(memory_format=torch.channels_last)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.grey_target: float | None = None   # set by training with brightness="mean": see `match_grey`
 
     @property
     def device(self) -> torch.device: return self.mean.device
@@ -169,7 +176,7 @@ class STFPM(nn.Module):
     def config(self) -> dict[str, Any]:
         "What a checkpoint needs to rebuild this model, its preprocessing and its maps."
         return {"backbone": self.backbone_name, "image_size": self.image_size, "mean": self.mean.flatten().tolist(),
-                "std": self.std.flatten().tolist(), "maps": asdict(self.maps)}
+                "std": self.std.flatten().tolist(), "grey_target": self.grey_target, "maps": asdict(self.maps)}
 
     def train(self, mode: bool = True) -> STFPM:
         "Set the student's mode; the teacher always stays in eval mode."
@@ -184,7 +191,7 @@ from fastcore.basics import patch
 @patch
 @torch.no_grad()
 def prepare(self: STFPM, images01: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
-    "Gray -> RGB and resize to `image_size` if needed: (N,3,S,S) in [0, 1] on the model's device."
+    "Gray -> RGB, resize to `image_size` if needed, match the grey level if set: (N,3,S,S) in [0, 1] on the model's device."
     if isinstance(images01, (list, tuple)):
         require(len(images01) > 0, "got an empty list of images")
         return torch.cat([self.prepare(x) for x in images01])
@@ -192,7 +199,7 @@ def prepare(self: STFPM, images01: torch.Tensor | Sequence[torch.Tensor]) -> tor
     x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
     if tuple(x.shape[-2:]) != (self.image_size, self.image_size):
         x = F.interpolate(x, size=(self.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
-    return x
+    return x if self.grey_target is None else match_grey(x, self.grey_target)
 
 
 @patch
@@ -305,6 +312,7 @@ def load_stfpm(path: str | Path, device: str | torch.device = "cpu") -> STFPM:
     cfg = ck["config"]
     model = STFPM(cfg["backbone"], cfg["image_size"], pretrained=False, maps=MapSettings(**cfg["maps"]))
     model.load_state_dict(ck["state_dict"])
+    model.grey_target = cfg.get("grey_target")
     model.checkpoint_extra = ck.get("extra", {})
     return model.to(pick_device(device) if isinstance(device, str) else device).eval()
 
@@ -354,15 +362,18 @@ class STFPMRecipe:
     optim: Recipe
     augment: tuple[str, ...] = ()   # augmentations of the student's (and teacher's) training images
     variants: int = 0               # photometric augmentations from this many cached versions per image; 0: live
+    brightness: str = "none"        # "mean": every image's mean grey matched to the training images' (`match_grey`)
 
 
 RECIPES: dict[str, STFPMRecipe] = {
     "paper": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=32, epochs=100)),
     # the official optimizer at batch 8 (four times the steps per epoch), 40 epochs, photometric robustness from 4
-    # cached variants per image; run at --precision auto (bf16 where native). Measured in 13_convergence.
+    # cached variants per image and brightness matching; run at --precision auto (bf16 where native). Measured in
+    # 13_convergence.
     "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40),
-                        ("brightness", "contrast"), variants=4),
+                        ("brightness", "contrast"), variants=4, brightness="mean"),
 }
+BRIGHTNESS = ("none", "mean")
 
 
 def get_recipe(name: str | STFPMRecipe, **overrides: Any) -> STFPMRecipe:
@@ -372,10 +383,12 @@ def get_recipe(name: str | STFPMRecipe, **overrides: Any) -> STFPMRecipe:
         name = RECIPES[name]
     overrides = {k: v for k, v in overrides.items() if v is not None}
     augment, variants = tuple(overrides.pop("augment", name.augment)), overrides.pop("variants", name.variants)
+    brightness = overrides.pop("brightness", name.brightness)
+    require(brightness in BRIGHTNESS, f"--brightness must be one of {', '.join(BRIGHTNESS)}, got {brightness!r}")
     names = {f for f in Recipe.__dataclass_fields__}
     bad = sorted(set(overrides) - names)
-    require(not bad, f"unknown recipe setting(s) {bad}: choose from augment, variants, {', '.join(sorted(names))}")
-    return STFPMRecipe(replace(name.optim, **overrides), augment, variants)
+    require(not bad, f"unknown recipe setting(s) {bad}: choose from augment, variants, brightness, {', '.join(sorted(names))}")
+    return STFPMRecipe(replace(name.optim, **overrides), augment, variants, brightness)
 
 # %% ../nbs/03_stfpm.ipynb #2c780dbe
 def batch_images(batch: Any) -> torch.Tensor:
@@ -514,6 +527,8 @@ def train_stfpm(
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
     model.to(dev).precision = resolve_precision(precision, dev)
+    model.grey_target = None
+    if recipe.brightness == "mean": model.grey_target = round(stack_images(model, train_ds).mean().item(), 6)
     task = STFPMTask(model, train_ds, holdout_ds, recipe.optim.batch_size, seed, recipe.augment, select_by, recipe.variants)
     identity = {"model": {k: v for k, v in model.config.items() if k != "maps"}, "augment": list(recipe.augment),
                 "variants": recipe.variants,
