@@ -290,7 +290,7 @@ def make_report(
     first = run_dirs if isinstance(run_dirs, (str, os.PathLike)) else run_dirs[0]
     out_dir, baseline = Path(out_dir or first), None if baseline in (None, "", "none") else baseline
     tables = [metric_table(df, m, baseline) for m in metrics]
-    if baseline is not None: tables += [shrinkage_table(t) for t in tables if "auroc" in t.attrs["metric"]]
+    if baseline is not None: tables += [shrinkage_table(t) for t in tables if "auroc" in t.attrs["metric"] and len(t) > 1]   # another method to compare
     paths, sections = {}, []
     for table in tables:
         name = table.attrs["metric"] + ("_shrinkage" if table.attrs.get("shrinkage") else "")
