@@ -20,7 +20,7 @@ $(STAMP): settings.ini setup.py
 	@touch $(STAMP)
 
 demo: install
-	$(BIN)/stfpm-nb demo --out reports/demo
+	$(BIN)/stfpm-nb demo --out reports/scratch/demo
 
 # nbdev_export and nbdev_clean must leave the sources unchanged: notebooks are the source of truth.
 check-sync: install
