@@ -534,15 +534,21 @@ def _named(curves: Any) -> dict[str, Any]:
     return curves if isinstance(curves, dict) else {"": curves}
 
 # %% ../nbs/04_metrics.ipynb #b5b576cb
+def _plot_curves(curves: Any, ax: Any, x: str, y: str, metric: str, label: str) -> Any:
+    "Each named curve's `y` against its `x` on `ax` (or a fresh one), labelled with its `metric` value."
+    ax = _axes(ax)
+    for name, c in _named(curves).items():
+        ax.plot(getattr(c, x), getattr(c, y), label=f"{name} {label} {getattr(c, metric):.3f}".strip())
+    return ax
+
+
 def plot_roc(
     curves: RocCurve | dict[str, RocCurve],  # a curve, or curves by name
     ax: Any = None,  # matplotlib axes; None: a new figure
     title: str = "ROC",  # of the axes
 ) -> Any:
     "ROC curves, labelled with their AUROC."
-    ax = _axes(ax)
-    for name, c in _named(curves).items():
-        ax.plot(c.fpr, c.tpr, label=f"{name} AUROC {c.auroc:.3f}".strip())
+    ax = _plot_curves(curves, ax, "fpr", "tpr", "auroc", "AUROC")
     ax.plot([0, 1], [0, 1], ":", color="gray", lw=0.8)
     ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=title, xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize="small")
@@ -555,12 +561,9 @@ def plot_pro(
     title: str = "PRO",  # of the axes
 ) -> Any:
     "PRO curves up to their FPR limit, labelled with their AU-PRO."
-    ax = _axes(ax)
-    for name, c in _named(curves).items():
-        ax.plot(c.fpr, c.pro, label=f"{name} AU-PRO {c.aupro:.3f}".strip())
-    limit = max(c.fpr_limit for c in _named(curves).values())
+    ax = _plot_curves(curves, ax, "fpr", "pro", "aupro", "AU-PRO")
     ax.set(xlabel="false-positive rate (normal pixels)", ylabel="per-region overlap", title=title,
-           xlim=(0, limit), ylim=(0, 1.01))
+           xlim=(0, max(c.fpr_limit for c in _named(curves).values())), ylim=(0, 1.01))
     ax.legend(loc="lower right", fontsize="small")
     return ax
 
