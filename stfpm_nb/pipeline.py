@@ -55,7 +55,7 @@ class RunConfig:
     methods: str | tuple[str, ...] = ("stfpm", "scaled")   # "a,b", "all" or a tuple; tuples after check_config
     scaling: str | tuple[str, ...] = VARIANTS  # variants evaluated as "scaled:<variant>"
     sigma: float | None = None             # Gaussian smoothing of STFPM and scaled maps, pixels; None: MapSettings'
-    score: str = "max"                     # image score of STFPM and scaled maps: "max" or "topk"
+    score: str = "topk"                    # image score of STFPM and scaled maps: "topk" (top-1% mean) or "max"
     topk: float = 0.01                     # share of pixels averaged by score="topk"
     assisted_epochs: int = 20              # assisted head: epochs of `assisted_steps` steps (batch 16, Adam)
     assisted_steps: int = 100              # steps per epoch of the assisted head

@@ -230,7 +230,7 @@ class ScaledSTFPM:
         model: torch.nn.Module,  # the STFPM the statistics were fitted on
         stats: ScalingStats,  # its scaling statistics
         variant: str = "layer",  # layer, position, channel or position+channel
-        score: str = "max",  # image score: max or topk
+        score: str = "topk",  # image score: topk (mean of the top `topk` share) or max
         topk: float = 0.01,  # share of pixels averaged by topk
         sigma: float = 0.0,  # Gaussian smoothing of the summed map, pixels
         min_sigma: float = 0.1,  # scales floored at this times their median over places

@@ -83,7 +83,7 @@ class MapSettings:
     "How per-layer discrepancies become a map and an image score (saved with the model)."
     combine: str = "product"   # official: product of the upsampled layers
     sigma: float = 0.0         # Gaussian blur of the map, in pixels at the model's image size; 0 = official (none)
-    score: str = "max"         # image score: max, or topk (mean of the top `topk` share of pixels)
+    score: str = "topk"        # image score: topk (mean of the top `topk` share of pixels), or max (official)
     topk: float = 0.01         # share of pixels averaged by score=topk
 
 # %% ../nbs/03_stfpm.ipynb #1664e6e9

@@ -7,7 +7,7 @@ import torch
 from stfpm_nb.core import UserError
 from stfpm_nb.data import MVTecCategory, holdout_split
 from stfpm_nb.demo import make_demo_dataset
-from stfpm_nb.stfpm import (STFPM, AnomalyResult, MapSettings, anomaly_map, discrepancy, get_recipe, load_stfpm,
+from stfpm_nb.stfpm import (STFPM, AnomalyResult, MapSettings, anomaly_map, discrepancy, get_recipe, image_score, load_stfpm,
                             predict_dataset, save_stfpm, stfpm_loss, train_stfpm)
 
 SIZE = 32
@@ -57,7 +57,7 @@ def test_shapes(backbone, channels):
     assert loss.ndim == 0 and 0 < loss.item() < 6 and loss.requires_grad
     result = model.eval()(x)
     assert isinstance(result, AnomalyResult) and result.maps.shape == (2, 64, 64) and result.scores.shape == (2,)
-    assert torch.equal(result.scores, result.maps.flatten(1).amax(1))
+    assert torch.equal(result.scores, image_score(result.maps, "topk"))     # the default image score
 
 
 def test_map_combinations():
