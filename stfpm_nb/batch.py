@@ -67,16 +67,24 @@ def parse_params(pairs: Sequence[Sequence[str]] | None) -> dict[str, Any]:
 _PAPERMILL = """
 import json, sys
 import papermill as pm
-notebook, output, kernel, parameters = sys.argv[1:5]
+notebook, output, kernel, parameters, shown = sys.argv[1:6]
 try:
-    pm.execute_notebook(notebook, output, parameters=json.loads(parameters), kernel_name=kernel, cwd=".",
-                        progress_bar=False)
+    nb = pm.execute_notebook(notebook, output, parameters=json.loads(parameters), kernel_name=kernel, cwd=".",
+                             progress_bar=False)
 except pm.PapermillExecutionError as e:
     sys.exit(f"{e.ename}: {e.evalue} (cell [{e.exec_count}])")
+nb.metadata.papermill.update(input_path=shown, output_path=output)   # the paths as the user gave them
+pm.iorw.write_ipynb(nb, output)
 """
 
 
 KERNEL_START_FAILURE = "Kernel died before replying to kernel_info"
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    "`path` relative to the working folder when it lies inside it (how a user names it), else absolute."
+    full = Path(path).resolve()
+    return os.path.relpath(full) if full.is_relative_to(Path.cwd()) else str(full)
 
 
 def execute_notebook(notebook: str | os.PathLike, folder: Path, parameters: dict[str, Any],
@@ -85,7 +93,7 @@ def execute_notebook(notebook: str | os.PathLike, folder: Path, parameters: dict
     env = dict(os.environ)
     if threads: env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), **env}
     args = [sys.executable, "-c", _PAPERMILL, str(Path(notebook).resolve()), f"{parameters['category']}.ipynb",
-            kernel_name, json.dumps(parameters, default=str)]
+            kernel_name, json.dumps(parameters, default=str), shown_path(notebook)]
     for _ in range(attempts):
         proc = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True)
         if proc.returncode == 0: return None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #9f11a829
 from __future__ import annotations
-import argparse, dataclasses, json, sys
+import argparse, dataclasses, json, os, sys
 from pathlib import Path
 
 from .core import UserError, require
@@ -98,9 +98,10 @@ def cmd_run(args) -> int:
 
 # %% ../nbs/11_cli.ipynb #4c6a7425
 def default_notebook() -> Path:
-    "The category notebook shipped in the repository (nbs/experiments/category.ipynb)."
+    "The category notebook shipped in the repository (nbs/experiments/category.ipynb), relative to the working folder when inside it."
     import stfpm_nb
-    return Path(stfpm_nb.__file__).resolve().parent.parent / "nbs" / "experiments" / "category.ipynb"
+    notebook = Path(stfpm_nb.__file__).resolve().parent.parent / "nbs" / "experiments" / "category.ipynb"
+    return Path(os.path.relpath(notebook)) if notebook.is_relative_to(Path.cwd()) else notebook
 
 
 def cmd_batch(args) -> int:
