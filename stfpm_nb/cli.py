@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, assisted (default stfpm,scaled)")
     p.add_argument("--scaling", type=_csv, help="scaling variants: all, or some of layer, position, channel, position+channel")
     p.add_argument("--sigma", type=float, help="Gaussian smoothing of STFPM and scaled maps, in pixels (0: none)")
-    p.add_argument("--score", choices=["max", "topk"], help="image score of STFPM and scaled maps")
+    p.add_argument("--score", choices=["max", "topk"], help="image score of STFPM and scaled maps: topk (default, the mean of the top --topk share of pixels) or max (official)")
     p.add_argument("--topk", type=float, help="share of pixels averaged by --score topk")
     p.add_argument("--egs-draws", type=_positive_int, help="bootstrap draws of the threshold for EGS")
     p.add_argument("--assisted-epochs", type=_positive_int, help="epochs of the assisted segmentation head")
