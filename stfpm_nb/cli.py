@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_cli.ipynb #9f11a829
 from __future__ import annotations
-import argparse, dataclasses, json, os, sys
+import argparse, dataclasses, json, sys
 from pathlib import Path
 
 from .core import UserError, require
@@ -100,8 +100,8 @@ def cmd_run(args) -> int:
 def default_notebook() -> Path:
     "The category notebook shipped in the repository (nbs/experiments/category.ipynb), relative to the working folder when inside it."
     import stfpm_nb
-    notebook = Path(stfpm_nb.__file__).resolve().parent.parent / "nbs" / "experiments" / "category.ipynb"
-    return Path(os.path.relpath(notebook)) if notebook.is_relative_to(Path.cwd()) else notebook
+    from stfpm_nb.batch import shown_path
+    return Path(shown_path(Path(stfpm_nb.__file__).resolve().parent.parent / "nbs" / "experiments" / "category.ipynb"))
 
 
 def cmd_batch(args) -> int:
