@@ -87,12 +87,12 @@ def cmd_train(args) -> int:
 def cmd_run(args) -> int:
     "Train when needed, evaluate the chosen methods, write metrics.json."
     from stfpm_nb.pipeline import run_category
-    extra = {k: getattr(args, k) for k in ("methods", "scaling", "sigma", "score", "topk", "egs_draws", "assisted_epochs",
-                                           "assisted_steps") if getattr(args, k) is not None}
+    extra = {k: getattr(args, k) for k in ("methods", "scaling", "image_scaling", "sigma", "score", "topk", "egs_draws",
+                                           "assisted_epochs", "assisted_steps") if getattr(args, k) is not None}
     result = run_category(config_from(args, **extra))
-    for name, m in result.metrics["methods"].items():
-        print(f"{name:<26} image AUROC {m['image_auroc']:.3f}  pixel AUROC {m['pixel_auroc']:.3f}  "
-              f"AU-PRO {m['aupro']:.3f}  EGS {m['egs']:.3f} (oracle {m['egs_oracle']:.3f})")
+    shown = {"image_auroc": "image AUROC", "pixel_auroc": "pixel AUROC", "aupro": "AU-PRO", "aupimo": "AUPIMO", "egs": "EGS"}
+    for name, m in result.metrics["methods"].items():   # image-level variants have image AUROC only
+        print(f"{name:<28} " + "  ".join(f"{label} {m[k]:.3f}" for k, label in shown.items() if k in m))
     print(f"wrote {Path(result.config.out) / 'metrics.json'}")
     return 0
 
@@ -123,13 +123,12 @@ def cmd_batch(args) -> int:
 def cmd_table(args) -> int:
     "Collect a batch folder's metrics.json files into thesis-style tables and a figure."
     from stfpm_nb.report import make_report
-    from stfpm_nb.report import METRICS
-    paths = make_report(args.run_dir, args.out, metrics=args.metrics or METRICS, baseline=args.baseline)
+    paths = make_report(args.run_dir, args.out, metrics=args.metrics, baseline=args.baseline)
     for kind, path in paths.items(): print(f"{kind}: {path}")
     return 0
 
 # %% ../nbs/11_cli.ipynb #0a0e0490
-DEMO_PARAMS = dict(image_size=128, epochs=10, batch_size=16, precision="fp32", methods="stfpm,scaled,assisted", scaling="all",
+DEMO_PARAMS = dict(image_size=128, epochs=10, batch_size=16, precision="fp32", methods="all", scaling="all",
                    assisted_epochs=5, assisted_steps=20, egs_draws=1000, device="cpu")
 
 
@@ -173,8 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot-every", type=_positive_int, help="also keep the student of every N epochs")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("run", help="train when needed and evaluate one category"); add_run_options(p)
-    p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, assisted (default stfpm,scaled)")
+    p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, scaled-image, assisted, or all "
+                   "(default stfpm,scaled,scaled-image)")
     p.add_argument("--scaling", type=_csv, help="scaling variants: all, or some of layer, position, channel, position+channel")
+    p.add_argument("--image-scaling", type=_csv, help="image-level scaling variants: all, or some of layers-sum, "
+                   "layers-max, zscore, mahalanobis")
     p.add_argument("--sigma", type=float, help="Gaussian smoothing of STFPM and scaled maps, in pixels (0: none)")
     p.add_argument("--score", choices=["max", "topk"], help="image score of STFPM and scaled maps: topk (default, the mean of the top --topk share of pixels) or max (official)")
     p.add_argument("--topk", type=float, help="share of pixels averaged by --score topk")
@@ -196,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for the tables (default: the first run folder)")
     p.add_argument("--baseline", default="stfpm", help="method the residual shrinkage is measured against")
     p.add_argument("--metrics", type=_csv, help="columns, e.g. image_auroc,image_auroc_topk,pixel_auroc,aupro,egs,"
-                   "egs_regret (default: image_auroc,pixel_auroc,aupro,egs)")
+                   "egs_regret (default: those of image_auroc,pixel_auroc,aupro,aupimo,egs that the runs report)")
     p.set_defaults(func=cmd_table)
     p = sub.add_parser("demo", help="offline demo: data, whole pipeline, tables")
     p.add_argument("--out", default="reports/demo"); p.add_argument("--data-root", default="data/demo")

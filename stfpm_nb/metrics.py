@@ -494,15 +494,16 @@ def expected_goodness(
 @dataclass
 class Evaluation:
     "All metrics of one method on one test set, with their curves."
-    image_roc: RocCurve            # image scores against image labels
-    pixel_roc: RocCurve            # all test pixels against the masks
-    pro: ProCurve                  # per-region overlap against the false-positive rate
-    egs: EGSResult | None = None   # expected goodness of segmentation, when normal maps were given
+    image_roc: RocCurve                # image scores against image labels
+    pixel_roc: RocCurve | None = None  # all test pixels against the masks; None for an image-only method
+    pro: ProCurve | None = None        # per-region overlap against the false-positive rate
+    egs: EGSResult | None = None       # expected goodness of segmentation, when normal maps were given
 
     def summary(self) -> dict[str, Any]:
-        "Scalars for metrics.json: image_auroc, pixel_auroc, aupro (and egs, egs_oracle, egs_regret, ...)."
-        out = {"image_auroc": self.image_roc.auroc, "pixel_auroc": self.pixel_roc.auroc,
-               "aupro": self.pro.aupro, "aupro_fpr_limit": self.pro.fpr_limit}
+        "Scalars for metrics.json: image_auroc, pixel_auroc, aupro (and egs, egs_oracle, egs_regret, ...), those computed."
+        out = {"image_auroc": self.image_roc.auroc}
+        if self.pixel_roc is not None: out["pixel_auroc"] = self.pixel_roc.auroc
+        if self.pro is not None: out |= {"aupro": self.pro.aupro, "aupro_fpr_limit": self.pro.fpr_limit}
         return out | (self.egs.summary() if self.egs is not None else {})
 
 

@@ -19,15 +19,19 @@ from .backbones import BACKBONES
 from .train import FitResult, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
                             check_map_settings, evaluating, get_recipe, image_score, train_stfpm)
-from .scaling import VARIANTS, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats, scaled_detectors
-from .metrics import Evaluation, evaluate, image_auroc
+from .scaling import (VARIANTS, ScaledSTFPM, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats,
+                              scaled_detectors)
+from .image_scaling import IMAGE_VARIANTS, image_scaled_detectors, parse_image_variants, select_image_variant
+from .metrics import Evaluation, evaluate, image_auroc, roc_curve
+from .aupimo import AupimoResult, aupimo
+from .convergence import stack_items, synthetic_validation_set
 from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
 # %% auto #0
 __all__ = ['RunConfig', 'load_splits', 'RunResult', 'run_category']
 
 # %% ../nbs/10_pipeline.ipynb #fb635bf1
-METHODS = ("stfpm", "scaled", "assisted")
+METHODS = ("stfpm", "scaled", "scaled-image", "assisted")
 
 # %% ../nbs/10_pipeline.ipynb #11e987fe
 @dataclass
@@ -52,8 +56,9 @@ class RunConfig:
     holdout: float = 0.2                   # share of train/good held out for model selection and normal statistics
     seed: int = 0                          # hold-out split, initialisations, orders, augmentations, EGS draws
     device: str = "auto"                   # auto | cpu | cuda
-    methods: str | tuple[str, ...] = ("stfpm", "scaled")   # "a,b", "all" or a tuple; tuples after check_config
+    methods: str | tuple[str, ...] = ("stfpm", "scaled", "scaled-image")   # "a,b", "all" or a tuple; tuples after check_config
     scaling: str | tuple[str, ...] = VARIANTS  # variants evaluated as "scaled:<variant>"
+    image_scaling: str | tuple[str, ...] = IMAGE_VARIANTS  # image-level variants, "scaled-image:<variant>"
     sigma: float | None = None             # Gaussian smoothing of STFPM and scaled maps, pixels; None: MapSettings'
     score: str = "topk"                    # image score of STFPM and scaled maps: "topk" (top-1% mean) or "max"
     topk: float = 0.01                     # share of pixels averaged by score="topk"
@@ -76,6 +81,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     require(cfg.backbone in BACKBONES, f"--backbone must be one of {', '.join(BACKBONES)}, got {cfg.backbone!r}")
     cfg.methods = parse_choices(cfg.methods, METHODS, "method")
     cfg.scaling = parse_variants(cfg.scaling)
+    cfg.image_scaling = parse_image_variants(cfg.image_scaling)
     cfg.assisted_inputs = parse_inputs(cfg.assisted_inputs)
     if isinstance(cfg.augment, str):
         cfg.augment = () if cfg.augment in ("", "none") else parse_choices(cfg.augment, AUGMENTATIONS, "augmentation")
@@ -184,10 +190,24 @@ def build_detectors(cfg: RunConfig, model: STFPM, splits: Splits, device: torch.
         detectors["assisted"], seconds["train_assisted"] = run.segmenter, run.fit.seconds
     return detectors, seconds
 
+# %% ../nbs/10_pipeline.ipynb #7248f7a0
+SELECTION = "image AUROC on hold-out normals against synthetic anomalies of the same images, 2-fold cross-fitted"
+
+
+def image_level_detectors(cfg: RunConfig, model: STFPM, splits: Splits, normal_features) -> tuple[dict[str, Any], dict[str, Any]]:
+    "The `scaled-image:<variant>` detectors fitted on the hold-out features, and the record of the chosen variant."
+    stats = fit_scaling(cfg, model, splits)
+    channel = ScaledSTFPM(model, stats, "channel", score=cfg.score, topk=cfg.topk, sigma=cfg.sigma)
+    detectors = image_scaled_detectors(model, normal_features, cfg.image_scaling, scaled=channel, topk=cfg.topk)
+    synthetic = synthetic_validation_set(stack_items(splits.holdout).images, stack_items(splits.train).images, seed=cfg.seed)
+    synthetic_features = image_set_features(model, synthetic.images[synthetic.labels == 1], cfg.batch_size)
+    best, criterion = select_image_variant(detectors, normal_features, synthetic_features, seed=cfg.seed)
+    return detectors, {"selected": best, "criterion": SELECTION, "synthetic_auroc": criterion}
+
 # %% ../nbs/10_pipeline.ipynb #d969d3a4
 @torch.no_grad()
-def image_set_features(model: STFPM, dataset: Dataset, batch_size: int = 32) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    "The normalised teacher and student pyramids of every image of `dataset`, in order, on the CPU."
+def image_set_features(model: STFPM, dataset: Dataset | torch.Tensor, batch_size: int = 32) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    "The normalised teacher and student pyramids of every image of `dataset` (or of an image tensor), in order, on the CPU."
     teachers, students = [], []
     with evaluating(model):
         for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
@@ -215,6 +235,10 @@ class MethodResult:
     test: AnomalyResult
     normal: AnomalyResult
     evaluation: Evaluation
+    aupimo: AupimoResult | None = None   # per defective test image; None for an image-only method
+
+    @property
+    def has_map(self) -> bool: return self.evaluation.pixel_roc is not None
 
 
 def test_truth(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -225,18 +249,28 @@ def test_truth(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
                       cfg: RunConfig, device: torch.device) -> MethodResult:
-    "Maps of the test and hold-out sets from their features, and every metric."
+    "Maps of the test and hold-out sets from their features, and every metric (image metrics only for an image-only method)."
     test = predict_from_features(detector, test_features, device, cfg.batch_size)
     normal = predict_from_features(detector, normal_features, device, cfg.batch_size)
+    if getattr(detector, "image_only", False):
+        return MethodResult(test, normal, Evaluation(roc_curve(test.scores.numpy(), labels)))
     ev = evaluate(test.maps.numpy(), masks, test.scores.numpy(), labels, normal.maps.numpy(),
                   n_draws=cfg.egs_draws, seed=cfg.seed)
-    return MethodResult(test, normal, ev)
+    return MethodResult(test, normal, ev, aupimo(test.maps.numpy(), masks))
 
 
-def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig) -> dict[str, Any]:
-    "metrics.json entry of one method: the evaluation's scalars plus the image AUROC of the top-k image score."
-    topk = image_auroc(image_score(r.test.maps, "topk", cfg.topk).numpy(), labels)
-    return r.evaluation.summary() | {"image_auroc_topk": topk, "topk": cfg.topk}
+def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig, names: Sequence[str]) -> dict[str, Any]:
+    "metrics.json entry of one method: the evaluation's scalars, AUPIMO per image (by `names`), the top-k image AUROC."
+    out = r.evaluation.summary()
+    if r.aupimo is not None:
+        out |= r.aupimo.summary() | {"aupimo_per_image": {names[i]: float(v) for i, v in zip(r.aupimo.image_index, r.aupimo.per_image)}}
+    if r.has_map: out |= {"image_auroc_topk": image_auroc(image_score(r.test.maps, "topk", cfg.topk).numpy(), labels), "topk": cfg.topk}
+    return out
+
+
+def image_names(dataset: Dataset) -> list[str]:
+    "`<defect type>/<file name>` of each test image, as metrics.json names them."
+    return [f"{s.defect_type}/{Path(s.path).name}" for s in dataset.samples]
 
 # %% ../nbs/10_pipeline.ipynb #619c9b3a
 @dataclass
@@ -252,13 +286,17 @@ class RunResult:
 
 # %% ../nbs/10_pipeline.ipynb #e5ff9f84
 def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodResult], labels: np.ndarray,
-                   seconds: dict[str, float]) -> dict[str, Any]:
+                   seconds: dict[str, float], names: Sequence[str], image_scaling: dict[str, Any] | None = None) -> dict[str, Any]:
     "The metrics.json object of a run."
     info = run_info(dataclasses.asdict(cfg))
     training = {"epochs_run": len(fitted.history), "best_epoch": fitted.best_epoch, "select_by": fitted.select_by,
                 **{k: fitted.best[k] for k in ("holdout_discrepancy", "holdout_map_mean")}}
-    return {"category": cfg.category, **info, "stfpm_training": training, "seconds": seconds,
-            "methods": {name: method_summary(r, labels, cfg) for name, r in methods.items()}}
+    record = {"category": cfg.category, **info, "stfpm_training": training, "seconds": seconds,
+              "methods": {name: method_summary(r, labels, cfg, names) for name, r in methods.items()}}
+    if image_scaling:
+        record["image_scaling"] = image_scaling
+        record["methods"]["scaled-image"] = record["methods"][image_scaling["selected"]] | {"variant": image_scaling["selected"]}
+    return record
 
 # %% ../nbs/10_pipeline.ipynb #eaccc6ea
 def run_category(cfg: RunConfig) -> RunResult:
@@ -271,8 +309,12 @@ def run_category(cfg: RunConfig) -> RunResult:
     t0 = time.perf_counter()
     masks, labels = test_truth(splits.test)
     features = [image_set_features(model, s, cfg.batch_size) for s in (splits.test, splits.holdout)]
+    selection = None
+    if "scaled-image" in cfg.methods:
+        image_level, selection = image_level_detectors(cfg, model, splits, features[1])
+        detectors |= image_level
     methods = {name: evaluate_detector(det, *features, masks, labels, cfg, device) for name, det in detectors.items()}
     seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": time.perf_counter() - t0}
-    record = metrics_record(cfg, fitted, methods, labels, seconds)
+    record = metrics_record(cfg, fitted, methods, labels, seconds, image_names(splits.test), selection)
     write_json(Path(cfg.out) / "metrics.json", record)
     return RunResult(cfg, record, fitted.history, methods, splits, masks, labels)

@@ -17,9 +17,9 @@ from .core import UserError, require, write_text, atomic_write
 __all__ = ['collect_runs', 'metric_table', 'failed_categories', 'make_report']
 
 # %% ../nbs/08_report.ipynb #2d12ce96
-METRICS = ("image_auroc", "pixel_auroc", "aupro", "egs")
+METRICS = ("image_auroc", "pixel_auroc", "aupro", "aupimo", "egs")
 LABELS = {"image_auroc": "image AUROC", "image_auroc_topk": "image AUROC (top-k score)", "pixel_auroc": "pixel AUROC",
-          "aupro": "AU-PRO", "egs": "EGS", "egs_oracle": "EGS oracle", "egs_regret": "EGS regret"}
+          "aupro": "AU-PRO", "aupimo": "AUPIMO", "egs": "EGS", "egs_oracle": "EGS oracle", "egs_regret": "EGS regret"}
 LOWER_IS_BETTER = {"egs_regret"}
 STATUS_FILE = "batch_status.json"
 
@@ -279,7 +279,7 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
 def make_report(
     run_dirs: str | os.PathLike | Sequence[str | os.PathLike],  # batch folder(s), one per seed
     out_dir: str | os.PathLike | None = None,  # where tables and figure go; None: the first run folder
-    metrics: Sequence[str] = METRICS,  # metrics, one table each
+    metrics: Sequence[str] | None = None,  # metrics, one table each; None: those of METRICS that some run reports
     baseline: str | None = "stfpm",  # method the residual shrinkage is measured against; None: no shrinkage
     stem: str = "results",  # file name stem of the tables
     digits: int = 3,  # decimals shown
@@ -289,6 +289,7 @@ def make_report(
     df = collect_runs(run_dirs)
     first = run_dirs if isinstance(run_dirs, (str, os.PathLike)) else run_dirs[0]
     out_dir, baseline = Path(out_dir or first), None if baseline in (None, "", "none") else baseline
+    metrics = [m for m in METRICS if m in df and df[m].notna().any()] if metrics is None else metrics
     tables = [metric_table(df, m, baseline) for m in metrics]
     if baseline is not None: tables += [shrinkage_table(t) for t in tables if "auroc" in t.attrs["metric"] and len(t) > 1]   # another method to compare
     paths, sections = {}, []
