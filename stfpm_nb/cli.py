@@ -120,6 +120,18 @@ def cmd_batch(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_predict(args) -> int:
+    "Score new images with an evaluated run: scores.csv, masks and overlays; unreadable files named and skipped."
+    from stfpm_nb.predict import expand_inputs, load_detector, predict_folder
+    det = load_detector(args.run, args.method, fpr=args.fpr, device=args.device)
+    frame, errors = predict_folder(det, expand_inputs(args.images), args.out, progress=not args.quiet)
+    for e in errors: print(f"stfpm-nb: skipped: {e}", file=sys.stderr)
+    flagged = int(frame["anomalous"].sum()) if len(frame) else 0
+    print(f"{len(frame)} images scored with {det.method} (thresholds at hold-out FPR {det.fpr:g}): {flagged} anomalous; "
+          f"wrote {Path(args.out) / 'scores.csv'}" + (f"; {len(errors)} files could not be read" if errors else ""))
+    return 1 if errors else 0
+
+
 def cmd_table(args) -> int:
     "Collect a batch folder's metrics.json files into thesis-style tables and a figure."
     from stfpm_nb.report import make_report
@@ -193,6 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook", help="parameterised notebook (default nbs/experiments/category.ipynb)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_batch)
+    p = sub.add_parser("predict", help="score new images with an evaluated run: scores.csv, masks, overlays")
+    p.add_argument("run", help="run folder of `stfpm-nb run` (evaluated: it holds thresholds.json)")
+    p.add_argument("images", nargs="+", help="image files, folders or globs")
+    p.add_argument("--out", required=True, help="folder for scores.csv, masks/ and overlays/")
+    p.add_argument("--method", default="stfpm", help="stfpm (default), scaled:<variant> or assisted")
+    p.add_argument("--fpr", type=float, default=1e-3, help="false-positive rate on the hold-out normals that sets both thresholds")
+    p.add_argument("--device", default="cpu"); p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_predict)
     p = sub.add_parser("table", help="thesis-style tables from batch folders (one per seed)")
     p.add_argument("run_dir", nargs="+", help="batch folder(s): several (one per seed) give mean and spread")
     p.add_argument("--out", help="folder for the tables (default: the first run folder)")

@@ -25,6 +25,7 @@ from .image_scaling import IMAGE_VARIANTS, image_scaled_detectors, parse_image_v
 from .metrics import Evaluation, evaluate, image_auroc, roc_curve
 from .aupimo import AupimoResult, aupimo
 from .convergence import stack_items, synthetic_validation_set
+from .predict import THRESHOLDS_FILE, normal_thresholds
 from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
 # %% auto #0
@@ -299,6 +300,14 @@ def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodR
     return record
 
 # %% ../nbs/10_pipeline.ipynb #eaccc6ea
+def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult]) -> dict[str, Any]:
+    "The thresholds.json object: normal-data thresholds of every method with a map."
+    settings = {"score": cfg.score, "topk": cfg.topk, "sigma": cfg.sigma}
+    return {name: normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy())
+                  | ({"settings": settings} if name.startswith("scaled:") else {})
+            for name, r in methods.items() if r.has_map}
+
+# %% ../nbs/10_pipeline.ipynb #8ba6dc8a
 def run_category(cfg: RunConfig) -> RunResult:
     "Train (or reuse) the models of `cfg`, evaluate every method, write `<out>/metrics.json`."
     cfg = check_config(cfg); set_seed(cfg.seed)
@@ -316,5 +325,6 @@ def run_category(cfg: RunConfig) -> RunResult:
     methods = {name: evaluate_detector(det, *features, masks, labels, cfg, device) for name, det in detectors.items()}
     seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": time.perf_counter() - t0}
     record = metrics_record(cfg, fitted, methods, labels, seconds, image_names(splits.test), selection)
+    write_json(Path(cfg.out) / THRESHOLDS_FILE, threshold_record(cfg, methods))
     write_json(Path(cfg.out) / "metrics.json", record)
     return RunResult(cfg, record, fitted.history, methods, splits, masks, labels)

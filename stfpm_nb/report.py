@@ -107,7 +107,7 @@ def metric_table(
     table, std = grouped.mean().reindex(methods), grouped.std(ddof=1).reindex(methods)
     table = table.dropna(how="all")
     table.columns.name, table.index.name = None, "method"
-    runs = df.loc[df.status == "ok", "run"].nunique()
+    runs = df.loc[(df.status == "ok") & df[metric].notna(), "run"].nunique()   # the runs that report this metric
     table.attrs.update(metric=metric, std=std.loc[table.index, table.columns] if runs > 1 else None, runs=runs,
                        baseline=baseline, failed=failed_categories(df))
     return table

@@ -93,6 +93,25 @@ def test_paper_recipe_may_be_trained_on(demo, tmp_path):
     assert len(json.loads((out / "stfpm" / "history.json").read_text())) == 3
 
 
+def test_predict_scores_a_folder_and_names_bad_files(demo, tmp_path):
+    out = tmp_path / "run"
+    cli("run", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, "--methods", "stfpm,scaled",
+        "--scaling", "layer", "--egs-draws", "50", check_rc=0)
+    images = tmp_path / "new"; images.mkdir()
+    for p in sorted((Path(demo) / "demo_brick" / "test").glob("*/*.png"))[:3]:
+        Image.open(p).convert("L").resize((50, 70)).save(images / f"{p.parent.name}_{p.name}")   # gray, odd size
+    (images / "broken.png").write_bytes(b"no image")
+    proc = cli("predict", out, images, "--out", tmp_path / "pred", "--method", "scaled:layer", "--quiet")
+    assert proc.returncode == 1 and "broken.png" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    rows = (tmp_path / "pred" / "scores.csv").read_text().splitlines()
+    assert len(rows) == 4 and rows[0].startswith("path,score,anomalous,anomalous_pixels,image_threshold")
+    masks = sorted((tmp_path / "pred" / "masks").glob("*.png"))
+    assert len(masks) == 3 and Image.open(masks[0]).size == (50, 70)                # at the image's own size
+    assert_user_error(cli("predict", out, images, "--out", tmp_path / "p2", "--method", "assisted"), "assisted", "not evaluated")
+    assert_user_error(cli("predict", tmp_path / "none", images, "--out", tmp_path / "p3"), "does not exist")
+    assert_user_error(cli("predict", out, tmp_path / "nothing*.png", "--out", tmp_path / "p4"), "nothing")
+
+
 def test_run_writes_metrics(demo, tmp_path):
     out = tmp_path / "run"
     proc = cli("run", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY,
