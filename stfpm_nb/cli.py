@@ -132,6 +132,14 @@ def cmd_predict(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_export(args) -> int:
+    "Write one method of an evaluated run as an ONNX or TorchScript graph."
+    from stfpm_nb.predict import export_detector, load_detector
+    path = export_detector(load_detector(args.run, args.method), args.out, args.format)
+    print(f"wrote {path} ({args.format}): images (N,3,S,S) in [0, 1] -> maps (N,S,S), scores (N,)")
+    return 0
+
+
 def cmd_table(args) -> int:
     "Collect a batch folder's metrics.json files into thesis-style tables and a figure."
     from stfpm_nb.report import make_report
@@ -213,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fpr", type=float, default=1e-3, help="false-positive rate on the hold-out normals that sets both thresholds")
     p.add_argument("--device", default="cpu"); p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("export", help="one method of an evaluated run as an ONNX or TorchScript graph")
+    p.add_argument("run", help="run folder of `stfpm-nb run` (evaluated)")
+    p.add_argument("--out", required=True, help="file to write, e.g. model.onnx")
+    p.add_argument("--format", choices=["onnx", "torchscript"], default="onnx")
+    p.add_argument("--method", default="stfpm", help="stfpm (default), scaled:<variant> or assisted")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("table", help="thesis-style tables from batch folders (one per seed)")
     p.add_argument("run_dir", nargs="+", help="batch folder(s): several (one per seed) give mean and spread")
     p.add_argument("--out", help="folder for the tables (default: the first run folder)")

@@ -21,8 +21,9 @@ from .scaling import ScaledSTFPM, load_scaling_stats, VARIANTS
 from .assisted import load_assisted
 
 # %% auto #0
-__all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch', 'Prediction',
-           'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'overlay', 'predict_folder']
+__all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'EXPORT_FORMATS', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch',
+           'Prediction', 'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'overlay', 'predict_folder',
+           'ExportGraph', 'export_detector', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -136,8 +137,9 @@ def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e
     run, table = Path(run), evaluated_methods(run)
     require(method in table, f"method {method!r} was not evaluated in {run}; evaluated: {', '.join(table)}")
     entry = table[method]
-    if method == "assisted": return Detector(load_assisted(run / "assisted" / "best.pt", device), method, entry,
-                                             load_assisted(run / "assisted" / "best.pt").image_size, fpr)
+    if method == "assisted":
+        segmenter = load_assisted(run / "assisted" / "assisted.pt", device)
+        return Detector(segmenter, method, entry, segmenter.image_size, fpr)
     stfpm = load_stfpm(run / "stfpm" / "best.pt", device)
     model = stfpm if method == "stfpm" else ScaledSTFPM(stfpm, load_scaling_stats(run / "scaling.pt"),
                                                         method.split(":", 1)[1], **entry.get("settings", {}))
@@ -199,3 +201,55 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     frame = pd.DataFrame(rows)
     write_text(out / "scores.csv", frame.to_csv(index=False))
     return frame, errors
+
+# %% ../nbs/14_predict.ipynb #4d6f85bf
+class ExportGraph(torch.nn.Module):
+    "A detector's inference as a module: images (N,3,S,S) in [0, 1] -> (maps (N,S,S), scores (N,))."
+    def __init__(self, det: Detector):
+        super().__init__()
+        self.detector = det.model
+        self.net = getattr(det.model, "model", det.model)   # the STFPM (or segmenter) whose weights the graph holds
+
+    def forward(self, images01: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        res = self.detector.predict(images01)
+        return res.maps, res.scores
+
+
+EXPORT_FORMATS = ("onnx", "torchscript")
+
+
+def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
+    "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
+    import warnings
+    require(fmt in EXPORT_FORMATS, f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    path = Path(path)
+    require(not path.is_dir(), f"--out {path} is a folder; name the file to write, e.g. {path / ('model.' + ('onnx' if fmt == 'onnx' else 'pt'))}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = ExportGraph(det).eval().cpu()
+    example = torch.rand(2, 3, det.image_size, det.image_size, generator=torch.Generator().manual_seed(0))
+    tmp = path.with_name(path.name + ".tmp")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")   # tracer warnings on the input checks: expected, see above
+        if fmt == "onnx":
+            torch.onnx.export(graph, (example,), str(tmp), input_names=["images"], output_names=["maps", "scores"],
+                              dynamic_axes={"images": {0: "batch"}, "maps": {0: "batch"}, "scores": {0: "batch"}},
+                              opset_version=17, dynamo=False)
+        else:
+            torch.jit.trace(graph, example, check_trace=False).save(str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def run_exported(path: str | os.PathLike, images01: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    "(maps, scores) of an exported graph on images (N,3,S,S) in [0, 1]: onnxruntime for .onnx, TorchScript otherwise."
+    x = images01.float().contiguous()
+    if str(path).endswith(".onnx"):
+        import onnxruntime as ort
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        maps, scores = session.run(None, {"images": x.numpy()})
+        return maps, scores
+    import warnings
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)   # torch.jit.load's deprecation notice
+        maps, scores = torch.jit.load(str(path))(x)
+    return maps.numpy(), scores.numpy()

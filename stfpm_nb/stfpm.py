@@ -75,7 +75,7 @@ def image_score(maps: torch.Tensor, score: str = "max", topk: float = 0.01) -> t
     require(0 < topk <= 1, f"topk is a fraction of the pixels in (0, 1], got {topk}")
     flat = maps.flatten(1)
     if score == "max": return flat.amax(1)
-    return flat.topk(max(1, round(topk * flat.shape[1])), dim=1).values.mean(1)
+    return flat.topk(max(1, round(topk * int(flat.shape[1]))), dim=1).values.mean(1)   # int(): a constant when traced for export
 
 # %% ../nbs/03_stfpm.ipynb #674c3b46
 @dataclass(frozen=True)

@@ -110,6 +110,17 @@ def test_predict_scores_a_folder_and_names_bad_files(demo, tmp_path):
     assert_user_error(cli("predict", out, images, "--out", tmp_path / "p2", "--method", "assisted"), "assisted", "not evaluated")
     assert_user_error(cli("predict", tmp_path / "none", images, "--out", tmp_path / "p3"), "does not exist")
     assert_user_error(cli("predict", out, tmp_path / "nothing*.png", "--out", tmp_path / "p4"), "nothing")
+    # the exported graph gives the maps and scores of the PyTorch detector
+    import numpy as np
+    from stfpm_nb.predict import load_detector, run_exported, to_batch
+    det = load_detector(out, "scaled:layer")
+    x = to_batch(sorted(str(p) for p in images.glob("*_*.png")), det.image_size)[0]
+    ref = det.predict(x)
+    for fmt, name in (("onnx", "m.onnx"), ("torchscript", "m.pt")):
+        cli("export", out, "--method", "scaled:layer", "--format", fmt, "--out", tmp_path / name, check_rc=0)
+        maps, scores = run_exported(tmp_path / name, x)
+        assert np.abs(maps - ref.maps.numpy()).max() < 1e-4 and np.abs(scores - ref.scores.numpy()).max() < 1e-4
+    assert_user_error(cli("export", out, "--out", tmp_path), "is a folder")
 
 
 def test_run_writes_metrics(demo, tmp_path):
