@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import _curve_vertices, _fail_unless, check_maps_masks
+from .metrics import _curve_vertices, _fail_unless, _kth_largest, check_maps_masks
 
 # %% auto #0
 __all__ = ['FPR_BOUNDS', 'AupimoResult', 'aupimo', 'plot_aupimo_curves']
@@ -56,6 +56,13 @@ def _top_normal(normal: np.ndarray, high: float) -> np.ndarray:
     return np.sort(normal[normal >= cut])
 
 
+def _image_curves(maps: np.ndarray, masks: np.ndarray, normal_sorted: np.ndarray, n_normal: int):
+    "For each defective image: its index and its curve vertices (mean normal FPR, recall) against `normal_sorted`."
+    for i in np.flatnonzero(masks.any(axis=(1, 2))):
+        _, n_above, w_above = _curve_vertices(normal_sorted, maps[i][masks[i]])
+        yield i, n_above / n_normal, w_above / masks[i].sum()
+
+
 def aupimo(
     maps: Any,  # test anomaly maps (N,H,W)
     masks: Any,  # their binary ground truth; images with an empty mask are the normal ones
@@ -67,13 +74,9 @@ def aupimo(
     _fail_unless(0 < low < high <= 1, f"fpr_bounds must satisfy 0 < low < high <= 1, got {fpr_bounds}")
     defective = masks.any(axis=(1, 2))
     normal_all = maps[~defective].ravel()
-    normal = _top_normal(normal_all, high)
-    values = []
-    for i in np.flatnonzero(defective):
-        _, n_above, w_above = _curve_vertices(normal, maps[i][masks[i]])
-        values.append(_log_area(n_above / normal_all.size, w_above / masks[i].sum(), low, high))
-    ranked = np.sort(normal_all)[::-1]
-    at_rate = lambda rate: float(ranked[min(ranked.size - 1, int(np.ceil(rate * ranked.size)) - 1)])
+    curves = _image_curves(maps, masks, _top_normal(normal_all, high), normal_all.size)
+    values = [_log_area(fpr, tpr, low, high) for _, fpr, tpr in curves]
+    at_rate = lambda rate: float(_kth_largest(normal_all, int(np.ceil(rate * normal_all.size)) - 1))
     return AupimoResult(np.array(values), np.flatnonzero(defective), (low, high), (at_rate(high), at_rate(low)),
                         bool(normal_all.size * low >= 1))
 
@@ -84,12 +87,8 @@ def plot_aupimo_curves(maps: Any, masks: Any, ax: Any = None, fpr_bounds: tuple[
     import matplotlib.pyplot as plt
     maps, masks = check_maps_masks(maps, masks)
     ax = ax or plt.subplots(figsize=(4.5, 3.5))[1]
-    defective = masks.any(axis=(1, 2))
-    normal_all = maps[~defective].ravel()
-    normal = np.sort(normal_all)
-    for j, i in enumerate(np.flatnonzero(defective)):
-        _, n_above, w_above = _curve_vertices(normal, maps[i][masks[i]])
-        fpr, tpr = n_above / normal.size, w_above / masks[i].sum()
+    normal = maps[~masks.any(axis=(1, 2))].ravel()
+    for j, (_, fpr, tpr) in enumerate(_image_curves(maps, masks, np.sort(normal), normal.size)):
         ax.plot(fpr[fpr > 0], tpr[fpr > 0], label=labels[j] if labels else None)
     ax.axvspan(*fpr_bounds, color="0.85", zorder=0, label="AUPIMO range")
     ax.set(xscale="log", xlabel="mean false-positive rate on normal images", ylabel="recall of the defect (TPR)",

@@ -83,21 +83,23 @@ class ImageScaledSTFPM:
         self.name = f"scaled-image:{variant}"
         self.scaler = ImageScaler(variant, self.statistic(*normal_features))
 
-    def _base(self, teachers, students) -> AnomalyResult:
-        return (self.scaled or self.model).predict_features(teachers, students) if self.variant == "zscore" \
-            else self.model.predict_features(teachers, students)
-
     @torch.no_grad()
-    def statistic(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor], base: AnomalyResult | None = None) -> torch.Tensor:
+    def _map_and_statistic(self, teachers, students, with_map: bool) -> tuple[AnomalyResult | None, torch.Tensor]:
+        "The base method's result (when `with_map`) and the statistic, from one computation of the discrepancies."
+        if self.variant == "zscore":
+            base = self.scaled.predict_features(teachers, students)
+            return base, base.scores.float().cpu()
+        d = [discrepancy(t, s) for t, s in zip(teachers, students)]
+        return (self.model.maps_from(d) if with_map else None), layer_statistics(d, self.topk).float().cpu()
+
+    def statistic(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> torch.Tensor:
         "The per-image statistic this variant standardises, from normalised pyramids."
-        if self.variant == "zscore": return (base or self._base(teachers, students)).scores.float().cpu()
-        return layer_statistics([discrepancy(t, s) for t, s in zip(teachers, students)], self.topk).float().cpu()
+        return self._map_and_statistic(teachers, students, with_map=False)[1]
 
-    @torch.no_grad()
     def predict_features(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> AnomalyResult:
         "The base method's maps (N,S,S) and the image-level scaled scores (N,)."
-        base = self._base(teachers, students)
-        return AnomalyResult(base.maps, self.scaler(self.statistic(teachers, students, base)).to(base.maps.device))
+        base, stat = self._map_and_statistic(teachers, students, with_map=True)
+        return AnomalyResult(base.maps, self.scaler(stat).to(base.maps.device))
 
     @torch.no_grad()
     def predict(self, images01: torch.Tensor) -> AnomalyResult:

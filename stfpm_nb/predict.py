@@ -16,6 +16,7 @@ from PIL import Image
 
 from .core import UserError, require, write_json
 from .data import IMAGE_EXTENSIONS, _rgb_array, load_image, resize_image
+from .metrics import _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
 from .scaling import ScaledSTFPM, load_scaling_stats, VARIANTS
 from .assisted import load_assisted
@@ -32,7 +33,7 @@ THRESHOLDS_FILE = "thresholds.json"
 
 def _at_rate(sorted_desc: np.ndarray, fpr: float) -> float:
     "The score that leaves at most `fpr` of `sorted_desc` strictly above it."
-    return float(sorted_desc[min(int(np.floor(np.round(fpr * sorted_desc.size, 9))), sorted_desc.size - 1)])
+    return float(sorted_desc[min(_quantile_rank(fpr, sorted_desc.size), sorted_desc.size - 1)])
 
 
 def normal_thresholds(normal_scores: Any, normal_maps: Any) -> dict[str, Any]:
