@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 
 from .core import bf16_is_native, pick_device, require, run_info, write_json, write_text
 from .backbones import BACKBONES, _resnet18_cache, check_backbone
-from .stfpm import STFPM, STFPMTask
+from .stfpm import STFPM, STFPMTask, stfpm_loss
 from .train import Recipe, make_optimizer
 
 # %% auto #0
@@ -112,11 +112,50 @@ def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images
             "threads": torch.get_num_threads(), "device": str(dev)}
 
 # %% ../nbs/12_bench_model.ipynb #6269d31f
-def measure_in_fresh_process(**kwargs: Any) -> dict[str, Any]:
-    "`measure(**kwargs)` in a newly spawned Python process."
-    from stfpm_nb.bench_model import measure as target  # by module name: the child must be able to import it
+def in_fresh_process(name: str, **kwargs: Any) -> Any:
+    "`name(**kwargs)`, a function of this module, in a newly spawned Python process."
+    import stfpm_nb.bench_model as module  # by module name: the child must be able to import it
     with mp.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        return pool.apply(target, kwds=kwargs)
+        return pool.apply(getattr(module, name), kwds=kwargs)
+
+# %% ../nbs/12_bench_model.ipynb #51fe3c33
+def _best_rate(fn, flop: float, device: torch.device, seconds: float) -> float:
+    "Best GFLOP/s of `fn` (doing `flop` FLOPs) over repeated calls for about `seconds`, after one warm-up call."
+    fn(); _sync(device)
+    best, spent = 0.0, 0.0
+    while spent < seconds:
+        start = time.perf_counter(); fn(); _sync(device)
+        elapsed = time.perf_counter() - start
+        best, spent = max(best, flop / elapsed / 1e9), spent + elapsed
+    return best
+
+
+@torch.no_grad()
+def fp32_limit(device: str = "cpu", threads: int | None = None, seconds: float = 1.0, n: int = 2048) -> dict[str, float]:
+    "GFLOP/s of an `n` x `n` float32 matrix product and of a 3x3 convolution on `device`; `limit` is the larger."
+    if threads: torch.set_num_threads(threads)
+    dev, g = pick_device(device), torch.Generator().manual_seed(0)
+    a, b = (torch.randn(n, n, generator=g).to(dev) for _ in range(2))
+    x = torch.randn(8, 64, 64, 64, generator=g).to(dev).contiguous(memory_format=torch.channels_last)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1, bias=False).to(dev, memory_format=torch.channels_last)
+    rates = {"matmul_gflops": _best_rate(lambda: a @ b, 2 * n**3, dev, seconds),
+             "conv3x3_gflops": _best_rate(lambda: conv(x), 2 * 8 * 64 * 64 * 64 * 64 * 9, dev, seconds)}
+    return {**rates, "limit_gflops": max(rates.values()), "threads": torch.get_num_threads()}
+
+
+def gflop_per_image(backbone: str, mode: str, image_size: int) -> float:
+    "GFLOP of one image in `mode` (a key of `MODES`): teacher and student forward, and the student's backward in training."
+    from torch.utils.flop_counter import FlopCounterMode
+    model = STFPM(backbone, image_size, pretrained=False)
+    x01 = torch.rand(2, 3, image_size, image_size, generator=torch.Generator().manual_seed(0))
+    x = model.preprocess(x01)
+    cached = model.teacher_features(x)
+    with FlopCounterMode(display=False) as counter:
+        if mode == "inference": model.predict(x01)
+        else:
+            teacher = model.teacher_features(x) if mode == "train_no_reuse" else cached
+            stfpm_loss(teacher, model.student_features(x)).backward()
+    return counter.get_total_flops() / len(x01) / 1e9
 
 # %% ../nbs/12_bench_model.ipynb #a5ea054e
 def cache_mb_per_image(backbone: str, image_size: int) -> float:
@@ -124,8 +163,9 @@ def cache_mb_per_image(backbone: str, image_size: int) -> float:
     return sum(c * math.ceil(image_size / s) ** 2 for c, s in zip(BACKBONES[backbone].channels, (4, 8, 16))) * 4 / 2**20
 
 # %% ../nbs/12_bench_model.ipynb #e78954b7
-def summarize(results: Sequence[dict[str, Any]], epochs: int = 100) -> dict[str, dict[str, Any]]:
-    "Per backbone and precision (`backbone/precision`): throughputs, reuse speed-up, peak memory per mode."
+def summarize(results: Sequence[dict[str, Any]], epochs: int = 100, gflops: dict[str, dict[str, float]] | None = None,
+              limit_gflops: float | None = None) -> dict[str, dict[str, Any]]:
+    "Per backbone and precision (`backbone/precision`): throughputs, reuse speed-up, peak memory, share of the fp32 limit per mode."
     out = {}
     for key in dict.fromkeys(f"{r['backbone']}/{r['precision']}" for r in results):
         by = {r["mode"]: r for r in results if f"{r['backbone']}/{r['precision']}" == key}
@@ -140,6 +180,10 @@ def summarize(results: Sequence[dict[str, Any]], epochs: int = 100) -> dict[str,
                          "peak_rss_mb": {m: by[m]["peak_rss_mb"] for m in MODES},
                          "rss_increase_mb": {m: by[m]["rss_increase_mb"] for m in MODES},
                          "cuda_peak_mb": {m: by[m]["cuda_peak_mb"] for m in MODES}}
+        if gflops and limit_gflops:
+            per_image = gflops[reuse["backbone"]]
+            out[key] |= {"gflop_per_image": per_image,
+                         "share_of_fp32_limit": {m: by[m]["img_per_s"] * per_image[m] / limit_gflops for m in MODES}}
     return out
 
 # %% ../nbs/12_bench_model.ipynb #79955747
@@ -151,13 +195,20 @@ def markdown_report(report: dict[str, Any]) -> str:
     lines = [f"# STFPM speed and memory ({p['image_size']}x{p['image_size']}, batch {p['batch_size']}, {p['n_images']} images, "
              f"device {report['device']}, {report['threads']} torch threads)", "",
              f"| backbone / precision | train img/s, cached teacher | train img/s, live teacher | reuse speed-up (100 epochs incl. cache) "
-             f"| inference img/s | {mem}: train reuse / no reuse / inference | teacher weights |", "|---" * 7 + "|"]
+             f"| inference img/s | share of the fp32 limit: train cached / live / inference "
+             f"| {mem}: train reuse / no reuse / inference | teacher weights |", "|---" * 8 + "|"]
     for name, s in report["summary"].items():
         peaks = [f"{s['cuda_peak_mb'][m]:.0f}" if cuda else f"{s['peak_rss_mb'][m]:.0f} (+{s['rss_increase_mb'][m]:.0f})"
                  for m in MODES]
+        shares = " / ".join(f"{s['share_of_fp32_limit'][m]:.0%}" for m in MODES) if "share_of_fp32_limit" in s else "-"
         lines.append(f"| {name} | {s['train_reuse_img_s']:.2f} | {s['train_no_reuse_img_s']:.2f} | "
-                     f"{s['reuse_speedup']:.2f}x ({s['reuse_speedup_100ep']:.2f}x) | {s['inference_img_s']:.2f} | "
+                     f"{s['reuse_speedup']:.2f}x ({s['reuse_speedup_100ep']:.2f}x) | {s['inference_img_s']:.2f} | {shares} | "
                      + " / ".join(peaks) + f" | {s['teacher_weights']} |")
+    if "limit" in report:
+        lim = report["limit"]
+        lines += ["", f"fp32 limit of this device, measured in the same run: {lim['limit_gflops']:.0f} GFLOP/s (matrix product "
+                  f"{lim['matmul_gflops']:.0f}, 3x3 convolution {lim['conv3x3_gflops']:.0f}). GFLOP per image (train cached / live / "
+                  "inference): " + "; ".join(f"{b} " + " / ".join(f"{g[m]:.2f}" for m in MODES) for b, g in report["gflop_per_image"].items()) + "."]
     lines += ["", f"Teacher cache: " + ", ".join(f"{b} {mb:.2f} MB/image" for b, mb in report["cache_mb_per_image"].items()) + ".",
               f"Load average (1 min) at start and end: {report['load_average'][0]:.2f}, {report['load_average'][1]:.2f} "
               f"on {os.cpu_count()} CPUs; on a shared machine these numbers are lower bounds.",
@@ -184,11 +235,14 @@ def run(
     params = dict(image_size=image_size, batch_size=batch_size, n_images=n_images, backbones=backbones,
                   device=device, precisions=precisions, threads=threads)
     jobs = [(b, p, m) for b in backbones for p in precisions for m in MODES]
-    results = [measure_in_fresh_process(backbone=b, mode=m, image_size=image_size, batch_size=batch_size,
-                                        n_images=n_images, device=device, precision=p, threads=threads)
+    limit = in_fresh_process("fp32_limit", device=device, threads=threads)
+    results = [in_fresh_process("measure", backbone=b, mode=m, image_size=image_size, batch_size=batch_size,
+                                n_images=n_images, device=device, precision=p, threads=threads)
                for b, p, m in tqdm(jobs, desc="bench model", disable=not progress)]
+    gflops = {b: {m: gflop_per_image(b, m, image_size) for m in MODES} for b in backbones}
     report = {**run_info(params), "device": results[0]["device"], "threads": results[0]["threads"],
-              "load_average": [load_start, os.getloadavg()[0]], "summary": summarize(results),
+              "load_average": [load_start, os.getloadavg()[0]], "limit": limit, "gflop_per_image": gflops,
+              "summary": summarize(results, gflops=gflops, limit_gflops=limit["limit_gflops"]),
               "cache_mb_per_image": {b: cache_mb_per_image(b, image_size) for b in backbones}, "results": results}
     write_json(Path(out_dir) / "bench_model.json", report)
     write_text(Path(out_dir) / "bench_model.md", markdown_report(report))

@@ -135,7 +135,8 @@ def epoch_seconds(data_root: str | Path, category: str, recipe: str, precision: 
     train, holdout = holdout_split(MVTecCategory(data_root, category, "train", image_size=image_size), 0.2, seed)
     model = STFPM(image_size=image_size, seed=seed).to(dev)
     model.precision = resolve_precision(precision, dev)
-    task, start = STFPMTask(model, train, holdout, r.optim.batch_size, seed, r.augment), time.perf_counter()
+    task = STFPMTask(model, train, holdout, r.optim.batch_size, seed, r.augment, variants=r.variants)
+    start = time.perf_counter()
     task.train, task.train_teacher, task.holdout_teacher
     setup, optimizer = time.perf_counter() - start, make_optimizer(r.optim, task.module.parameters())
     model.train()
@@ -184,6 +185,9 @@ def bench_recipes(
         target = plateau(curves["paper"][:100], window)      # the paper recipe's own result: its 100 epochs
         times = {"paper": epoch_seconds(data_root, category, "paper", "fp32", device=device),
                  "fast": epoch_seconds(data_root, category, "fast", "auto", device=device)}
+        if times["fast"]["precision"] != "fp32":             # the fast recipe at the other precision, on its curve
+            curves["fast, fp32"] = curves["fast"]
+            times["fast, fp32"] = epoch_seconds(data_root, category, "fast", "fp32", device=device)
         table = recipe_times(curves, times, target)
         rows += [{"category": category, "recipe": k, "target": target, **v} for k, v in table.to_dict("index").items()]
     result = pd.DataFrame(rows)
