@@ -49,7 +49,7 @@ class ImageScaler:
 
     def features(self, stat: torch.Tensor) -> torch.Tensor:
         "What is standardised: top-k means (layers-*), the score (zscore), log statistics (mahalanobis)."
-        if self.variant == "zscore": return stat.reshape(len(stat), -1).double()
+        if self.variant == "zscore": return (stat.flatten(1) if stat.dim() > 1 else stat[:, None]).double()   # no len(): traceable
         if self.variant == "mahalanobis": return stat.flatten(1).double().clamp_min(1e-12).log()
         return stat[:, :, 0].double()
 
@@ -74,14 +74,17 @@ class ImageScaledSTFPM:
         self,
         model: torch.nn.Module,  # the trained STFPM
         variant: str,  # one of IMAGE_VARIANTS
-        normal_features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]],  # hold-out pyramids (teachers, students)
+        normal_features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None,  # hold-out pyramids (teachers, students)
         scaled=None,  # the `ScaledSTFPM` whose map and score `zscore` standardises
         topk: float = 0.01,  # share of positions averaged per layer
+        normal_statistic: torch.Tensor | None = None,  # instead of `normal_features`: their `statistic`, as stored in a run
     ):
         require(variant != "zscore" or scaled is not None, "image scaling variant 'zscore' needs a scaled STFPM (scaled=)")
+        require((normal_features is None) != (normal_statistic is None), "give either normal_features or normal_statistic")
         self.model, self.variant, self.scaled, self.topk = model, variant, scaled, topk
         self.name = f"scaled-image:{variant}"
-        self.scaler = ImageScaler(variant, self.statistic(*normal_features))
+        self.normal_statistic = self.statistic(*normal_features) if normal_statistic is None else normal_statistic.float()
+        self.scaler = ImageScaler(variant, self.normal_statistic)
 
     @torch.no_grad()
     def _map_and_statistic(self, teachers, students, with_map: bool) -> tuple[AnomalyResult | None, torch.Tensor]:

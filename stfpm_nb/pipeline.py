@@ -300,12 +300,20 @@ def metrics_record(cfg: RunConfig, fitted: FitResult, methods: dict[str, MethodR
     return record
 
 # %% ../nbs/10_pipeline.ipynb #eaccc6ea
-def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult]) -> dict[str, Any]:
-    "The thresholds.json object: normal-data thresholds of every method with a map."
+def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult], detectors: dict[str, Any] | None = None,
+                     selection: dict[str, Any] | None = None) -> dict[str, Any]:
+    "The thresholds.json object: normal-data thresholds of every method (image-level ones with their hold-out statistic)."
     settings = {"score": cfg.score, "topk": cfg.topk, "sigma": cfg.sigma}
-    return {name: normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy())
-                  | ({"settings": settings} if name.startswith("scaled:") else {})
-            for name, r in methods.items() if r.has_map}
+    record = {}
+    for name, r in methods.items():
+        entry = normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy())
+        if name.startswith("scaled:"): entry["settings"] = settings
+        elif not r.has_map:
+            det = (detectors or {})[name]
+            entry |= {"variant": det.variant, "settings": settings, "normal_statistic": det.normal_statistic.tolist()}
+        record[name] = entry
+    if selection: record["scaled-image"] = record[selection["selected"]]
+    return record
 
 # %% ../nbs/10_pipeline.ipynb #8ba6dc8a
 def run_category(cfg: RunConfig) -> RunResult:
@@ -325,6 +333,6 @@ def run_category(cfg: RunConfig) -> RunResult:
     methods = {name: evaluate_detector(det, *features, masks, labels, cfg, device) for name, det in detectors.items()}
     seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": time.perf_counter() - t0}
     record = metrics_record(cfg, fitted, methods, labels, seconds, image_names(splits.test), selection)
-    write_json(Path(cfg.out) / THRESHOLDS_FILE, threshold_record(cfg, methods))
+    write_json(Path(cfg.out) / THRESHOLDS_FILE, threshold_record(cfg, methods, detectors, selection))
     write_json(Path(cfg.out) / "metrics.json", record)
     return RunResult(cfg, record, fitted.history, methods, splits, masks, labels)

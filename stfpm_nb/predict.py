@@ -20,6 +20,7 @@ from .metrics import _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
 from .scaling import ScaledSTFPM, load_scaling_stats, VARIANTS
 from .assisted import load_assisted
+from .image_scaling import ImageScaledSTFPM
 
 # %% auto #0
 __all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'EXPORT_FORMATS', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch',
@@ -134,7 +135,7 @@ def evaluated_methods(run: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e-3, device: str = "cpu") -> Detector:
-    "The `method` (stfpm, scaled:<variant>, assisted) of an evaluated run folder, thresholds at hold-out rate `fpr`."
+    "The `method` (stfpm, scaled:<variant>, scaled-image[:<variant>], assisted) of an evaluated run folder, thresholds at hold-out rate `fpr`."
     run, table = Path(run), evaluated_methods(run)
     require(method in table, f"method {method!r} was not evaluated in {run}; evaluated: {', '.join(table)}")
     entry = table[method]
@@ -142,8 +143,13 @@ def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e
         segmenter = load_assisted(run / "assisted" / "assisted.pt", device)
         return Detector(segmenter, method, entry, segmenter.image_size, fpr)
     stfpm = load_stfpm(run / "stfpm" / "best.pt", device)
-    model = stfpm if method == "stfpm" else ScaledSTFPM(stfpm, load_scaling_stats(run / "scaling.pt"),
-                                                        method.split(":", 1)[1], **entry.get("settings", {}))
+    scaled = lambda variant: ScaledSTFPM(stfpm, load_scaling_stats(run / "scaling.pt"), variant, **entry.get("settings", {}))
+    if method == "stfpm": model = stfpm
+    elif method.startswith("scaled:"): model = scaled(method.split(":", 1)[1])
+    else:
+        variant = entry["variant"]
+        model = ImageScaledSTFPM(stfpm, variant, None, scaled=scaled("channel") if variant == "zscore" else None,
+                                 topk=entry["settings"]["topk"], normal_statistic=torch.tensor(entry["normal_statistic"]))
     return Detector(model, method, entry, stfpm.image_size, fpr)
 
 # %% ../nbs/14_predict.ipynb #f8f8e2a0
