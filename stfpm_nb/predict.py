@@ -4,7 +4,8 @@
 
 # %% ../nbs/14_predict.ipynb #14d5aa29
 from __future__ import annotations
-import glob, json, os
+import functools, glob, json, os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,8 +25,8 @@ from .image_scaling import ImageScaledSTFPM
 
 # %% auto #0
 __all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'EXPORT_FORMATS', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch',
-           'Prediction', 'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'overlay', 'predict_folder',
-           'ExportGraph', 'export_detector', 'run_exported']
+           'Prediction', 'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'colour_table', 'overlay',
+           'predict_folder', 'ExportGraph', 'export_detector', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -167,17 +168,30 @@ def expand_inputs(specs: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(out))
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    "The image with the heat map blended in (fixed `value_range`) and the mask's outline in white: H x W x 3 uint8."
+@functools.cache
+def colour_table(name: str = "inferno") -> np.ndarray:
+    "Matplotlib colormap `name` as a 256 x 3 table of 0-255 values (float32)."
     from matplotlib import colormaps
+    return (colormaps[name](np.arange(256))[:, :3] * 255).astype(np.float32)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
+    "The image with the heat map blended in (fixed `value_range`, inferno) and the mask's outline in white: H x W x 3 uint8."
     from skimage.segmentation import find_boundaries
     lo, hi = value_range
-    colour = colormaps["inferno"](np.clip((heat - lo) / max(hi - lo, 1e-12), 0, 1))[..., :3]
-    out = 0.55 * image / 255 + 0.45 * colour
-    out[find_boundaries(mask, mode="outer")] = 1.0
-    return (out * 255).round().astype(np.uint8)
+    level = np.minimum((np.clip((heat - lo) / max(hi - lo, 1e-12), 0, 1) * 256).astype(np.int32), 255)  # matplotlib's binning
+    out = 0.55 * image.astype(np.float32) + 0.45 * colour_table()[level]
+    out[find_boundaries(mask, mode="outer")] = 255
+    return out.round().astype(np.uint8)
 
-# %% ../nbs/14_predict.ipynb #0801d6db
+# %% ../nbs/14_predict.ipynb #06fe4828
+def _write_outputs(out: Path, stem: str, image: np.ndarray, heat: np.ndarray, mask: np.ndarray,
+                   value_range: tuple[float, float]) -> None:
+    "One image's mask and overlay PNGs (fast zlib level: encoding at the default level cost more than the model)."
+    Image.fromarray((mask * 255).astype(np.uint8)).save(out / "masks" / f"{stem}.png", compress_level=1)
+    Image.fromarray(overlay(image, heat, mask, value_range)).save(out / "overlays" / f"{stem}.png", compress_level=1)
+
+
 def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike, batch_size: int = 16,
                    progress: bool = True) -> tuple[Any, list[str]]:
     "Score `paths`, write masks, overlays and scores.csv under `out`; (the scores frame, one error line per failed file)."
@@ -185,8 +199,9 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     from tqdm.auto import tqdm
     from stfpm_nb.core import write_text
     out = Path(out); (out / "masks").mkdir(parents=True, exist_ok=True); (out / "overlays").mkdir(exist_ok=True)
-    rows, errors = [], []
+    rows, errors, pending = [], [], []
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=not progress)
+    writer = ThreadPoolExecutor(1)    # encodes and writes the PNGs while the next batch is read and scored
     for start in range(0, len(paths), batch_size):
         images, ok = [], []
         for p in paths[start:start + batch_size]:
@@ -199,11 +214,13 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
             heat = pred.map_at_size(i)
             mask = heat > pred.pixel_threshold
             stem = f"{start + i:05d}_{p.stem}"
-            Image.fromarray((mask * 255).astype(np.uint8)).save(out / "masks" / f"{stem}.png")
-            Image.fromarray(overlay(im, heat, mask, det.display_range)).save(out / "overlays" / f"{stem}.png")
+            pending.append(writer.submit(_write_outputs, out, stem, im, heat, mask, det.display_range))
             rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
                          "anomalous_pixels": float(mask.mean()), "image_threshold": pred.image_threshold,
                          "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
+        while len(pending) > 2 * batch_size: pending.pop(0).result()    # at most two batches of images wait in memory
+    for f in pending: f.result()                                          # a failed write raises here
+    writer.shutdown()
     bar.close()
     frame = pd.DataFrame(rows)
     write_text(out / "scores.csv", frame.to_csv(index=False))
