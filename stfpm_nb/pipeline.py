@@ -309,7 +309,7 @@ def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult], detectors
         entry = normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy())
         if name.startswith("scaled:"): entry["settings"] = settings
         elif not r.has_map:
-            det = (detectors or {})[name]
+            det = detectors[name]
             entry |= {"variant": det.variant, "settings": settings, "normal_statistic": det.normal_statistic.tolist()}
         record[name] = entry
     if selection: record["scaled-image"] = record[selection["selected"]]

@@ -201,26 +201,25 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     out = Path(out); (out / "masks").mkdir(parents=True, exist_ok=True); (out / "overlays").mkdir(exist_ok=True)
     rows, errors, pending = [], [], []
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=not progress)
-    writer = ThreadPoolExecutor(1)    # encodes and writes the PNGs while the next batch is read and scored
-    for start in range(0, len(paths), batch_size):
-        images, ok = [], []
-        for p in paths[start:start + batch_size]:
-            try: images.append(load_image(p)); ok.append(p)
-            except UserError as e: errors.append(str(e))
-        bar.update(len(paths[start:start + batch_size]))
-        if not ok: continue
-        pred = det.predict(images)
-        for i, (p, im) in enumerate(zip(ok, images)):
-            heat = pred.map_at_size(i)
-            mask = heat > pred.pixel_threshold
-            stem = f"{start + i:05d}_{p.stem}"
-            pending.append(writer.submit(_write_outputs, out, stem, im, heat, mask, det.display_range))
-            rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
-                         "anomalous_pixels": float(mask.mean()), "image_threshold": pred.image_threshold,
-                         "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
-        while len(pending) > 2 * batch_size: pending.pop(0).result()    # at most two batches of images wait in memory
-    for f in pending: f.result()                                          # a failed write raises here
-    writer.shutdown()
+    with ThreadPoolExecutor(1) as writer:   # encodes and writes the PNGs while the next batch is read and scored
+        for start in range(0, len(paths), batch_size):
+            images, ok = [], []
+            for p in paths[start:start + batch_size]:
+                try: images.append(load_image(p)); ok.append(p)
+                except UserError as e: errors.append(str(e))
+            bar.update(len(paths[start:start + batch_size]))
+            if not ok: continue
+            pred = det.predict(images)
+            for i, (p, im) in enumerate(zip(ok, images)):
+                heat = pred.map_at_size(i)
+                mask = heat > pred.pixel_threshold
+                stem = f"{start + i:05d}_{p.stem}"
+                pending.append(writer.submit(_write_outputs, out, stem, im, heat, mask, det.display_range))
+                rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
+                             "anomalous_pixels": float(mask.mean()), "image_threshold": pred.image_threshold,
+                             "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
+            while len(pending) > 2 * batch_size: pending.pop(0).result()    # at most two batches of images wait in memory
+        for f in pending: f.result()                                          # a failed write raises here
     bar.close()
     frame = pd.DataFrame(rows)
     write_text(out / "scores.csv", frame.to_csv(index=False))

@@ -10,9 +10,8 @@ import argparse, json
 import torch
 
 from stfpm_nb.convergence import stack_items, synthetic_validation_set
-from stfpm_nb.image_scaling import image_scaled_detectors, select_image_variant
-from stfpm_nb.pipeline import RunConfig, check_config, fit_scaling, image_set_features, load_splits
-from stfpm_nb.scaling import ScaledSTFPM
+from stfpm_nb.image_scaling import select_image_variant
+from stfpm_nb.pipeline import RunConfig, check_config, image_level_detectors, image_set_features, load_splits
 from stfpm_nb.stfpm import load_stfpm
 
 # (Perlin exponents, blending range): the pipeline's setting first, then smaller and fainter anomalies
@@ -29,8 +28,7 @@ for run in args.runs:
     cfg = check_config(RunConfig(data_root=args.data_root, category=cat, out=run, seed=seed, progress=False))
     splits, model = load_splits(cfg), load_stfpm(f"{run}/stfpm/best.pt").eval()
     normal = image_set_features(model, splits.holdout, cfg.batch_size)
-    channel = ScaledSTFPM(model, fit_scaling(cfg, model, splits), "channel", score=cfg.score, topk=cfg.topk, sigma=cfg.sigma)
-    detectors = image_scaled_detectors(model, normal, "all", scaled=channel, topk=cfg.topk)
+    detectors, _ = image_level_detectors(cfg, model, splits, normal)     # the pipeline's own detectors
     holdout, train = stack_items(splits.holdout).images, stack_items(splits.train).images
     test = {name.split(":")[1]: saved["methods"][name]["image_auroc"] for name in detectors}
     rows.append({"category": cat, "seed": seed, "synthetic": "test images (shown, not used)", **test})
