@@ -39,6 +39,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-size", type=_positive_int, default=d.image_size)
     p.add_argument("--recipe", default=d.recipe, help="student training recipe: fast (default) or paper")
     p.add_argument("--epochs", type=_positive_int, help="override the recipe's epochs")
+    p.add_argument("--min-steps", type=int, help="override the recipe's floor in optimizer steps (more epochs on small "
+                   "categories; with --epochs alone it is 0)")
     p.add_argument("--batch-size", type=_positive_int, help="override the recipe's batch size")
     p.add_argument("--lr", type=float, help="override the recipe's peak learning rate")
     p.add_argument("--optimizer", help="override the recipe's optimizer: sgd, adam, adamw")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_pipeline.ipynb #103a19ba
 from __future__ import annotations
-import dataclasses, json, shutil, time
+import dataclasses, json, math, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 from .core import UserError, parse_choices, pick_device, require, resolve_precision, run_info, set_seed, tensor_digest, write_json
 from .data import MVTecCategory, data_fingerprint, holdout_split
 from .backbones import BACKBONES
-from .train import FitResult, read_train_state
+from .train import FitResult, epochs_for, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
                             check_map_settings, evaluating, get_recipe, image_score, train_stfpm)
 from .scaling import (VARIANTS, ScaledSTFPM, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats,
@@ -46,6 +46,7 @@ class RunConfig:
     image_size: int = 256                  # paper
     recipe: str = "fast"                   # student training: "fast" (default) or "paper" (stfpm.RECIPES)
     epochs: int | None = None              # the fields down to `augment` override the recipe's
+    min_steps: int | None = None           # at least this many optimizer steps (more epochs on small categories)
     batch_size: int | None = None          # images per step
     lr: float | None = None                # peak learning rate
     optimizer: str | None = None           # sgd | adam | adamw
@@ -86,13 +87,13 @@ def check_config(cfg: RunConfig) -> RunConfig:
     cfg.assisted_inputs = parse_inputs(cfg.assisted_inputs)
     if isinstance(cfg.augment, str):
         cfg.augment = () if cfg.augment in ("", "none") else parse_choices(cfg.augment, AUGMENTATIONS, "augmentation")
-    recipe = get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+    recipe = get_recipe(cfg.recipe, epochs=cfg.epochs, min_steps=cfg.min_steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
                         schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
     from stfpm_nb.train import check_recipe
     check_recipe(recipe.optim)
     o = recipe.optim
     cfg.epochs, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.schedule = o.epochs, o.batch_size, o.lr, o.optimizer, o.schedule
-    cfg.augment, cfg.variants, cfg.brightness = recipe.augment, recipe.variants, recipe.brightness
+    cfg.min_steps, cfg.augment, cfg.variants, cfg.brightness = o.min_steps, recipe.augment, recipe.variants, recipe.brightness
     cfg.sigma = MapSettings().sigma if cfg.sigma is None else cfg.sigma
     check_map_settings(MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk))
     for name in ("image_size", "assisted_epochs", "assisted_steps", "egs_draws"): _whole(name, getattr(cfg, name))
@@ -106,7 +107,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
 
 def stfpm_recipe(cfg: RunConfig) -> STFPMRecipe:
     "The student's recipe of a checked configuration."
-    return get_recipe(cfg.recipe, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+    return get_recipe(cfg.recipe, epochs=cfg.epochs, min_steps=cfg.min_steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
                       schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
 
 
@@ -139,6 +140,7 @@ def clear_run(out: Path) -> None:
 def fit_stfpm(cfg: RunConfig, splits: Splits, device: torch.device) -> tuple[STFPM, FitResult]:
     "The STFPM of this run (trained, continued or reused) and its training result."
     if cfg.force: clear_run(Path(cfg.out))
+    cfg.epochs = epochs_for(stfpm_recipe(cfg).optim, math.ceil(len(splits.train) / cfg.batch_size))
     model = STFPM(cfg.backbone, image_size=cfg.image_size, teacher_weights=cfg.teacher_weights, seed=cfg.seed,
                   maps=map_settings(cfg))
     result = train_stfpm(model, splits.train, splits.holdout, Path(cfg.out) / "stfpm", stfpm_recipe(cfg), seed=cfg.seed,

@@ -370,7 +370,7 @@ RECIPES: dict[str, STFPMRecipe] = {
     # the official optimizer at batch 8 (four times the steps per epoch), 40 epochs, photometric robustness from 4
     # cached variants per image and brightness matching; run at --precision auto (bf16 where native). Measured in
     # 13_convergence.
-    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40),
+    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40, min_steps=800),
                         ("brightness", "contrast"), variants=4, brightness="mean"),
 }
 BRIGHTNESS = ("none", "mean")
@@ -382,6 +382,7 @@ def get_recipe(name: str | STFPMRecipe, **overrides: Any) -> STFPMRecipe:
         require(name in RECIPES, f"--recipe must be one of {', '.join(RECIPES)}, got {name!r}")
         name = RECIPES[name]
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "epochs" in overrides: overrides.setdefault("min_steps", 0)   # epochs asked for are the epochs that run
     augment, variants = tuple(overrides.pop("augment", name.augment)), overrides.pop("variants", name.variants)
     brightness = overrides.pop("brightness", name.brightness)
     require(brightness in BRIGHTNESS, f"--brightness must be one of {', '.join(BRIGHTNESS)}, got {brightness!r}")

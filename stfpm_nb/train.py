@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .core import UserError, require, save_torch, set_seed, write_json
 
 # %% auto #0
-__all__ = ['Recipe', 'TrainTask', 'FitResult', 'fit']
+__all__ = ['Recipe', 'epochs_for', 'TrainTask', 'FitResult', 'fit']
 
 # %% ../nbs/02a_train.ipynb #e71bea1e
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -32,10 +32,11 @@ class Recipe:
     momentum: float = 0.9         # SGD momentum; Adam's beta1
     weight_decay: float = 1e-4    # L2 penalty (SGD, Adam) or decoupled decay (AdamW)
     batch_size: int = 32          # items per step
-    epochs: int = 100             # passes over the training set
+    epochs: int = 100             # passes over the training set (at least; see `min_steps`)
     schedule: str = "constant"    # constant | cosine (per step, after the warm-up)
     warmup: float = 0.0           # epochs of linear warm-up from 0
     final_lr: float = 0.0         # cosine: end of the decay, as a fraction of `lr`
+    min_steps: int = 0            # at least this many optimizer steps: more epochs on a small training set
 
 # %% ../nbs/02a_train.ipynb #491a99a6
 def check_recipe(recipe: Recipe) -> Recipe:
@@ -51,7 +52,14 @@ def check_recipe(recipe: Recipe) -> Recipe:
     require(recipe.weight_decay >= 0, f"weight_decay must be >= 0, got {recipe.weight_decay!r}")
     require(0 <= recipe.warmup < recipe.epochs, f"warmup must be in [0, epochs), got {recipe.warmup!r} for {recipe.epochs} epochs")
     require(0 <= recipe.final_lr <= 1, f"final_lr is a fraction of lr in [0, 1], got {recipe.final_lr!r}")
+    require(isinstance(recipe.min_steps, int) and not isinstance(recipe.min_steps, bool) and recipe.min_steps >= 0,
+            f"min_steps must be a whole number >= 0, got {recipe.min_steps!r}")
     return recipe
+
+# %% ../nbs/02a_train.ipynb #7a73c4e4
+def epochs_for(recipe: Recipe, steps_per_epoch: int) -> int:
+    "The epochs a run of `recipe` makes: `recipe.epochs`, or more where they would be fewer than `min_steps` steps."
+    return max(recipe.epochs, math.ceil(recipe.min_steps / steps_per_epoch))
 
 # %% ../nbs/02a_train.ipynb #dfd96f1a
 def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int) -> float:
@@ -167,10 +175,10 @@ def identity_mismatch(saved: dict[str, Any], current: dict[str, Any], prefix: st
 
 
 def extendable(identity: dict[str, Any]) -> dict[str, Any]:
-    "`identity` without the epoch count when the schedule is constant: its first epochs do not depend on the total."
+    "`identity` without the run's length when the schedule is constant: its first epochs do not depend on the total."
     recipe = identity["recipe"]
     if recipe["schedule"] != "constant": return identity
-    return identity | {"recipe": {k: v for k, v in recipe.items() if k != "epochs"}}
+    return identity | {"recipe": {k: v for k, v in recipe.items() if k not in ("epochs", "min_steps")}}
 
 
 def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identity: dict[str, Any]) -> list[dict]:
@@ -257,6 +265,7 @@ def fit(
 ) -> FitResult:
     "Train `task.module` by `recipe`, selecting the epoch by validation; resumable train state in `out_dir`."
     recipe, out_dir = check_recipe(recipe), Path(out_dir)
+    recipe = replace(recipe, epochs=epochs_for(recipe, task.steps_per_epoch))
     for name, value in (("stop_after", stop_after), ("snapshot_every", snapshot_every)):
         require(value is None or (isinstance(value, int) and value >= 1),
                 f"{name} must be None or a whole number of epochs >= 1, got {value!r}")
