@@ -169,13 +169,15 @@ def cmd_demo(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    "Speed and memory benchmarks, written under --out; with --data-root also the recipes' time to the paper's plateau."
+    "Speed and memory benchmarks, written under --out; with --data-root also the recipes' time to the paper's plateau and a full run."
     from stfpm_nb import bench_model, bench_metrics
     from stfpm_nb.convergence import bench_recipes
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
-    if args.data_root: bench_recipes(args.data_root, out_dir=args.out, device=args.device)
-    else: print("recipe benchmark skipped: pass --data-root (MVTec AD with bottle and screw) to measure it")
+    if args.data_root:
+        bench_recipes(args.data_root, out_dir=args.out, device=args.device)
+        bench_model.bench_full_run(args.data_root, "screw", args.out, device=args.device)
+    else: print("recipe and full-run benchmarks skipped: pass --data-root (MVTec AD with bottle and screw) to measure them")
     print(f"benchmarks written to {args.out}")
     return 0
 
