@@ -134,7 +134,7 @@ def epoch_seconds(data_root: str | Path, category: str, recipe: str, precision: 
     dev, r = pick_device(device), get_recipe(recipe)
     train, holdout = holdout_split(MVTecCategory(data_root, category, "train", image_size=image_size), 0.2, seed)
     model = STFPM(image_size=image_size, seed=seed).to(dev)
-    model.precision = resolve_precision(precision, dev)
+    model.precision = resolve_precision(precision, dev, training=True)
     task = STFPMTask(model, train, holdout, r.optim.batch_size, seed, r.augment, variants=r.variants)
     start = time.perf_counter()
     task.train, task.train_teacher, task.holdout_teacher
@@ -173,7 +173,7 @@ def bench_recipes(
     window: int = 10,  # epochs averaged by the plateau
 ) -> pd.DataFrame:
     "CPU time of each recipe to the paper recipe's plateau hold-out discrepancy, per category; written to `out_dir`."
-    from stfpm_nb.core import run_info, write_json, write_text
+    from stfpm_nb.core import bf16_is_native, pick_device, run_info, write_json, write_text
     paper_path, fast_path = histories.split(",")
     rows, lines = [], []
     for category in categories:
@@ -185,9 +185,10 @@ def bench_recipes(
         target = plateau(curves["paper"][:100], window)      # the paper recipe's own result: its 100 epochs
         times = {"paper": epoch_seconds(data_root, category, "paper", "fp32", device=device),
                  "fast": epoch_seconds(data_root, category, "fast", "auto", device=device)}
-        if times["fast"]["precision"] != "fp32":             # the fast recipe at the other precision, on its curve
-            curves["fast, fp32"] = curves["fast"]
-            times["fast, fp32"] = epoch_seconds(data_root, category, "fast", "fp32", device=device)
+        other = "fp32" if times["fast"]["precision"] == "bf16" else "bf16" if bf16_is_native(pick_device(device)) else None
+        if other:                                             # the fast recipe at the other precision, on its curve
+            curves[f"fast, {other}"] = curves["fast"]
+            times[f"fast, {other}"] = epoch_seconds(data_root, category, "fast", other, device=device)
         table = recipe_times(curves, times, target)
         rows += [{"category": category, "recipe": k, "target": target, **v} for k, v in table.to_dict("index").items()]
     result = pd.DataFrame(rows)

@@ -101,7 +101,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     require(cfg.seed < 2**32, f"seed must be below 2**32, got {cfg.seed}")
     require(cfg.image_size >= 32, f"image_size must be at least 32 (three stride-16 feature maps), got {cfg.image_size}")
     require(0 < cfg.holdout < 1, f"holdout must be a fraction in (0, 1), got {cfg.holdout}")
-    cfg.precision = resolve_precision(cfg.precision, pick_device(cfg.device))
+    cfg.precision = resolve_precision(cfg.precision, pick_device(cfg.device), training=True)
     return cfg
 
 

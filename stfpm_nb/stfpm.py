@@ -368,9 +368,9 @@ class STFPMRecipe:
 RECIPES: dict[str, STFPMRecipe] = {
     "paper": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=32, epochs=100)),
     # the official optimizer at batch 8 (four times the steps per epoch), 40 epochs, photometric robustness from 4
-    # cached variants per image and brightness matching; run at --precision auto (bf16 where native). Measured in
+    # cached variants per image and brightness matching; run at --precision auto (float32 on a CPU). Measured in
     # 13_convergence.
-    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40, min_steps=800),
+    "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40, min_steps=1000),
                         ("brightness", "contrast"), variants=4, brightness="mean"),
 }
 BRIGHTNESS = ("none", "mean")
@@ -516,7 +516,7 @@ def train_stfpm(
     recipe: str | STFPMRecipe = "fast",  # a name of `RECIPES` or an `STFPMRecipe` (see `get_recipe` for overrides)
     seed: int = 0,  # epoch order and augmentation draws
     device: str | torch.device = "auto",  # auto, cpu, cuda
-    precision: str = "auto",  # auto (bf16 where the hardware computes it natively), fp32 or bf16
+    precision: str = "auto",  # auto (bf16 where native, float32 on a CPU: `resolve_precision`), fp32 or bf16
     resume: bool = False,  # continue the run in `out_dir` (refused when its identity differs)
     select_by: str = "holdout_discrepancy",  # holdout_discrepancy (default) or holdout_map_mean (the official criterion)
     data: dict[str, Any] | None = None,  # what identifies the training data (stored, and compared on resume)
@@ -527,7 +527,7 @@ def train_stfpm(
     "Train `model.student` on `train_ds` by `recipe`, select the epoch on `holdout_ds`; files in `out_dir`."
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
-    model.to(dev).precision = resolve_precision(precision, dev)
+    model.to(dev).precision = resolve_precision(precision, dev, training=True)
     model.grey_target = None
     if recipe.brightness == "mean": model.grey_target = round(stack_images(model, train_ds).mean().item(), 6)
     task = STFPMTask(model, train_ds, holdout_ds, recipe.optim.batch_size, seed, recipe.augment, select_by, recipe.variants)
