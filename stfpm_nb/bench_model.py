@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 
 from .core import bf16_is_native, pick_device, require, run_info, write_json, write_text
 from .backbones import BACKBONES, _resnet18_cache, check_backbone
-from .stfpm import STFPM, STFPMTask, stfpm_loss
+from .stfpm import STFPM, STFPMTask
 from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
 
@@ -144,19 +144,23 @@ def fp32_limit(device: str = "cpu", threads: int | None = None, seconds: float =
     return {**rates, "limit_gflops": max(rates.values()), "threads": torch.get_num_threads()}
 
 
-def gflop_per_image(backbone: str, mode: str, image_size: int) -> float:
-    "GFLOP of one image in `mode` (a key of `MODES`): teacher and student forward, and the student's backward in training."
+def forward_flops(fn) -> int:
+    "FLOPs of the forward computation `fn()`, by `torch.utils.flop_counter` (no gradients)."
     from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as counter, torch.no_grad(): fn()
+    return counter.get_total_flops()
+
+
+def gflop_per_image(backbone: str, mode: str, image_size: int) -> float:
+    "GFLOP of one image in `mode` (a key of `MODES`): the forward passes, and the student's backward as twice its forward."
     model = STFPM(backbone, image_size, pretrained=False)
     x01 = torch.rand(2, 3, image_size, image_size, generator=torch.Generator().manual_seed(0))
     x = model.preprocess(x01)
-    cached = model.teacher_features(x)
-    with FlopCounterMode(display=False) as counter:
-        if mode == "inference": model.predict(x01)
-        else:
-            teacher = model.teacher_features(x) if mode == "train_no_reuse" else cached
-            stfpm_loss(teacher, model.student_features(x)).backward()
-    return counter.get_total_flops() / len(x01) / 1e9
+    if mode == "inference": flops = forward_flops(lambda: model.predict(x01))
+    else:
+        flops = 3 * forward_flops(lambda: model.student_features(x))
+        if mode == "train_no_reuse": flops += forward_flops(lambda: model.teacher_features(x))
+    return flops / len(x01) / 1e9
 
 # %% ../nbs/12_bench_model.ipynb #a5ea054e
 def cache_mb_per_image(backbone: str, image_size: int) -> float:
