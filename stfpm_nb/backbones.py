@@ -108,10 +108,11 @@ class BackboneSpec:
     pyramid: Callable[[nn.Module], FeaturePyramid]
     channels: tuple[int, int, int]
     rename: Callable[[nn.Module, dict], dict] = lambda net, state: state
+    depthwise: bool = False   # has depthwise convolutions: their bf16 backward is slower on a CPU (`core.resolve_precision`)
 
 
 def _lite(name: str, channels: tuple[int, int, int]) -> BackboneSpec:
-    return BackboneSpec(lambda: lite_classifier(name), lite_pyramid, channels, lite_state)
+    return BackboneSpec(lambda: lite_classifier(name), lite_pyramid, channels, lite_state, depthwise=True)
 
 # %% ../nbs/02_backbones.ipynb #6e4ed6f5
 BACKBONES: dict[str, BackboneSpec] = {
@@ -120,6 +121,8 @@ BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet_lite1": _lite("efficientnet_lite1", (24, 40, 112)),
     "efficientnet_lite2": _lite("efficientnet_lite2", (24, 48, 120)),
 }
+
+
 
 # %% ../nbs/02_backbones.ipynb #2e01a9d0
 def check_backbone(name: str) -> str:

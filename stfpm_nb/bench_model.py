@@ -5,7 +5,7 @@
 # %% ../nbs/12_bench_model.ipynb #b7e245c6
 from __future__ import annotations
 import multiprocessing as mp
-import math, os, platform, re, resource, time
+import math, os, platform, re, resource, tempfile, time
 from pathlib import Path
 from typing import Any, Sequence
 

@@ -49,7 +49,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variants", type=int, help="override the recipe's cached photometric variants per image (0: live teacher)")
     p.add_argument("--brightness", help="override the recipe's brightness matching: mean (each image's mean grey to the "
                    "training images'), none")
-    p.add_argument("--precision", default=d.precision, help="auto (bf16 where the hardware has it, float32 for training on a CPU), fp32 or bf16")
+    p.add_argument("--precision", default=d.precision, help="auto (bf16 where the hardware has it, float32 for training a Lite student on a CPU), fp32 or bf16")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="auto, cpu or cuda")
     p.add_argument("--force", action="store_true", help="retrain the models in --out even where they match")

@@ -127,14 +127,14 @@ def epoch_seconds(data_root: str | Path, category: str, recipe: str, precision: 
                   device: str = "cpu", seed: int = 0) -> dict[str, float]:
     "Setup seconds (images, teacher cache) and seconds of one training epoch with its validation, for `recipe`."
     import time
-    from stfpm_nb.core import pick_device, resolve_precision
+    from stfpm_nb.core import pick_device
     from stfpm_nb.data import MVTecCategory, holdout_split
-    from stfpm_nb.stfpm import STFPMTask, get_recipe
+    from stfpm_nb.stfpm import STFPMTask, get_recipe, training_precision
     from stfpm_nb.train import make_optimizer
     dev, r = pick_device(device), get_recipe(recipe)
     train, holdout = holdout_split(MVTecCategory(data_root, category, "train", image_size=image_size), 0.2, seed)
     model = STFPM(image_size=image_size, seed=seed).to(dev)
-    model.precision = resolve_precision(precision, dev, training=True)
+    model.precision = training_precision(precision, dev, model.backbone_name)
     task = STFPMTask(model, train, holdout, r.optim.batch_size, seed, r.augment, variants=r.variants)
     start = time.perf_counter()
     task.train, task.train_teacher, task.holdout_teacher

@@ -63,11 +63,11 @@ def bf16_is_native(device: torch.device) -> bool:
     return any(probe() for probe in probes if probe is not None)
 
 # %% ../nbs/00_core.ipynb #03e0b511
-def resolve_precision(spec: str, device: torch.device, training: bool = False) -> str:
-    "`fp32` or `bf16` for `--precision auto|fp32|bf16` on `device`; `auto` is bf16 where native, except training on a CPU."
+def resolve_precision(spec: str, device: torch.device, cpu_fp32: bool = False) -> str:
+    "`fp32` or `bf16` for `--precision auto|fp32|bf16` on `device`; `auto`: bf16 where native, unless `cpu_fp32` on a CPU."
     require(spec in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}, got {spec!r}")
     if spec != "auto": return spec
-    return "bf16" if bf16_is_native(device) and not (training and device.type == "cpu") else "fp32"
+    return "bf16" if bf16_is_native(device) and not (cpu_fp32 and device.type == "cpu") else "fp32"
 
 # %% ../nbs/00_core.ipynb #1df611c2
 def autocast(device: torch.device, precision: str):

@@ -13,12 +13,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import UserError, parse_choices, pick_device, require, resolve_precision, run_info, set_seed, tensor_digest, write_json
+from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, write_json
 from .data import MVTecCategory, data_fingerprint, holdout_split
 from .backbones import BACKBONES
 from .train import FitResult, epochs_for, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
-                            check_map_settings, evaluating, get_recipe, image_score, train_stfpm)
+                            check_map_settings, evaluating, get_recipe, image_score, train_stfpm, training_precision)
 from .scaling import (VARIANTS, ScaledSTFPM, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats,
                               scaled_detectors)
 from .image_scaling import IMAGE_VARIANTS, image_scaled_detectors, parse_image_variants, select_image_variant
@@ -101,7 +101,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     require(cfg.seed < 2**32, f"seed must be below 2**32, got {cfg.seed}")
     require(cfg.image_size >= 32, f"image_size must be at least 32 (three stride-16 feature maps), got {cfg.image_size}")
     require(0 < cfg.holdout < 1, f"holdout must be a fraction in (0, 1), got {cfg.holdout}")
-    cfg.precision = resolve_precision(cfg.precision, pick_device(cfg.device), training=True)
+    cfg.precision = training_precision(cfg.precision, pick_device(cfg.device), cfg.backbone)
     return cfg
 
 

@@ -19,12 +19,12 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
 from .core import UserError, autocast, pick_device, require, resolve_precision, save_torch
-from .backbones import IMAGENET_MEAN, IMAGENET_STD, check_backbone, make_backbone
+from .backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, check_backbone, make_backbone
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
 __all__ = ['RECIPES', 'BRIGHTNESS', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm',
-           'load_stfpm', 'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
+           'load_stfpm', 'STFPMRecipe', 'get_recipe', 'training_precision', 'train_stfpm', 'predict_dataset']
 
 # %% ../nbs/03_stfpm.ipynb #25cfc6bc
 LOSS_SCALE = 2.0  # the official main.py omits the paper's 0.5: its lr of 0.4 was tuned for twice the paper's loss
@@ -368,7 +368,7 @@ class STFPMRecipe:
 RECIPES: dict[str, STFPMRecipe] = {
     "paper": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=32, epochs=100)),
     # the official optimizer at batch 8 (four times the steps per epoch), 40 epochs, photometric robustness from 4
-    # cached variants per image and brightness matching; run at --precision auto (float32 on a CPU). Measured in
+    # cached variants per image and brightness matching; run at --precision auto (float32 for Lite on a CPU). Measured in
     # 13_convergence.
     "fast": STFPMRecipe(Recipe("sgd", lr=0.4, momentum=0.9, weight_decay=1e-4, batch_size=8, epochs=40, min_steps=1000),
                         ("brightness", "contrast"), variants=4, brightness="mean"),
@@ -508,6 +508,11 @@ class STFPMTask(TrainTask):
         self.model.load_state_dict(read_checkpoint(path)["state_dict"])
 
 # %% ../nbs/03_stfpm.ipynb #827bc9d4
+def training_precision(spec: str, device: torch.device, backbone: str) -> str:
+    "The precision a student of `backbone` trains at for `--precision spec` on `device`."
+    return resolve_precision(spec, device, cpu_fp32=BACKBONES[check_backbone(backbone)].depthwise)
+
+# %% ../nbs/03_stfpm.ipynb #28b0482e
 def train_stfpm(
     model: STFPM,  # the STFPM; its student is trained, the best epoch loaded into it at the end
     train_ds: Dataset,  # normal training images
@@ -516,7 +521,7 @@ def train_stfpm(
     recipe: str | STFPMRecipe = "fast",  # a name of `RECIPES` or an `STFPMRecipe` (see `get_recipe` for overrides)
     seed: int = 0,  # epoch order and augmentation draws
     device: str | torch.device = "auto",  # auto, cpu, cuda
-    precision: str = "auto",  # auto (bf16 where native, float32 on a CPU: `resolve_precision`), fp32 or bf16
+    precision: str = "auto",  # auto (`training_precision`), fp32 or bf16
     resume: bool = False,  # continue the run in `out_dir` (refused when its identity differs)
     select_by: str = "holdout_discrepancy",  # holdout_discrepancy (default) or holdout_map_mean (the official criterion)
     data: dict[str, Any] | None = None,  # what identifies the training data (stored, and compared on resume)
@@ -527,7 +532,7 @@ def train_stfpm(
     "Train `model.student` on `train_ds` by `recipe`, select the epoch on `holdout_ds`; files in `out_dir`."
     recipe = get_recipe(recipe)
     dev = pick_device(device) if isinstance(device, str) else device
-    model.to(dev).precision = resolve_precision(precision, dev, training=True)
+    model.to(dev).precision = training_precision(precision, dev, model.backbone_name)
     model.grey_target = None
     if recipe.brightness == "mean": model.grey_target = round(stack_images(model, train_ds).mean().item(), 6)
     task = STFPMTask(model, train_ds, holdout_ds, recipe.optim.batch_size, seed, recipe.augment, select_by, recipe.variants)
