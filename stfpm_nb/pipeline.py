@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_pipeline.ipynb #103a19ba
 from __future__ import annotations
-import dataclasses, json, math, shutil, time
+import dataclasses, json, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, write_json
 from .data import MVTecCategory, data_fingerprint, holdout_split
 from .backbones import BACKBONES
-from .train import FitResult, epochs_for, read_train_state
+from .train import FitResult, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
                             check_map_settings, evaluating, get_recipe, image_score, train_stfpm, training_precision)
 from .scaling import (VARIANTS, ScaledSTFPM, parse_variants, fit_scaling_stats, save_scaling_stats, load_scaling_stats,
@@ -140,12 +140,12 @@ def clear_run(out: Path) -> None:
 def fit_stfpm(cfg: RunConfig, splits: Splits, device: torch.device) -> tuple[STFPM, FitResult]:
     "The STFPM of this run (trained, continued or reused) and its training result."
     if cfg.force: clear_run(Path(cfg.out))
-    cfg.epochs = epochs_for(stfpm_recipe(cfg).optim, math.ceil(len(splits.train) / cfg.batch_size))
     model = STFPM(cfg.backbone, image_size=cfg.image_size, teacher_weights=cfg.teacher_weights, seed=cfg.seed,
                   maps=map_settings(cfg))
     result = train_stfpm(model, splits.train, splits.holdout, Path(cfg.out) / "stfpm", stfpm_recipe(cfg), seed=cfg.seed,
                          device=device, precision=cfg.precision, resume=True, data=data_fingerprint(splits.train),
                          snapshot_every=cfg.snapshot_every, progress=cfg.progress)
+    cfg.epochs = result.epochs   # the epochs that ran, the recipe's floor in steps applied
     return model, result
 
 

@@ -207,6 +207,7 @@ class FitResult:
     out_dir: Path                     # the run folder
     best_name: str = "best.pt"        # file of the selected epoch in it
     finished: bool = True             # whether all the recipe's epochs have run
+    epochs: int | None = None         # the recipe's epochs, its floor in steps applied (`epochs_for`)
 
     @property
     def best(self) -> dict[str, float]: return self.history[self.best_epoch - 1]
@@ -286,4 +287,4 @@ def fit(
     require(history, f"{out_dir}: no epoch has run")
     task.load(out_dir / task.best_name)
     return FitResult(history, best_epoch(history, task.select_by), task.select_by, out_dir, task.best_name,
-                     finished=len(history) >= recipe.epochs)
+                     finished=len(history) >= recipe.epochs, epochs=recipe.epochs)
