@@ -137,11 +137,21 @@ def feature_batches(model: torch.nn.Module, loader: Iterable, desc: str, progres
             with torch.no_grad():
                 yield model.normalized_features(batch_images(batch).to(device))
 
+
+def split_features(features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]], batch_size: int = 32,
+                   device: torch.device | None = None):
+    "Yield `(teachers, students)` batches of pyramids computed earlier (per-layer tensors (N,...)), in order, on `device`."
+    teachers, students = features
+    move = (lambda x: x) if device is None else (lambda x: x.to(device))
+    for start in range(0, len(teachers[0]), batch_size):
+        part = slice(start, start + batch_size)
+        yield [move(t[part]) for t in teachers], [move(s[part]) for s in students]
+
 # %% ../nbs/05_scaling.ipynb #d88250cd
-def first_pass(model: torch.nn.Module, loader: Iterable, progress: bool = False):
+def first_pass(batches: Iterable):
     "Per layer: per-place `Moments` of d_l and per-channel `Moments` of t_l - s_l; plus feature shapes, image count."
     disc, chan, shapes, n_images = None, None, None, 0
-    for teachers, students in feature_batches(model, loader, "scaling statistics, pass 1", progress):
+    for teachers, students in batches:
         if disc is None:
             disc, chan = [Moments() for _ in teachers], [Moments() for _ in teachers]
             shapes = [tuple(t.shape[1:]) for t in teachers]
@@ -153,11 +163,10 @@ def first_pass(model: torch.nn.Module, loader: Iterable, progress: bool = False)
     return disc, chan, shapes, n_images
 
 
-def second_pass(model: torch.nn.Module, loader: Iterable, channel_mean: list[torch.Tensor],
-                channel_var: list[torch.Tensor], progress: bool = False) -> list[Moments]:
+def second_pass(batches: Iterable, channel_mean: list[torch.Tensor], channel_var: list[torch.Tensor]) -> list[Moments]:
     "Per layer: per-place `Moments` of the Mahalanobis discrepancy m_l."
     maha = [Moments() for _ in channel_mean]
-    for teachers, students in feature_batches(model, loader, "scaling statistics, pass 2", progress):
+    for teachers, students in batches:
         for l, (t, s) in enumerate(zip(teachers, students)):
             maha[l].update(mahalanobis_discrepancy(t, s, channel_mean[l], channel_var[l]), dims=(0,))
     return maha
@@ -170,22 +179,27 @@ def model_identity(model: torch.nn.Module) -> tuple[str, int]:
 # %% ../nbs/05_scaling.ipynb #5f8f9b45
 def fit_scaling_stats(
     model: torch.nn.Module,  # an STFPM (or anything with `normalized_features`)
-    loader: Iterable,  # batches of normal images that did not train the student (the hold-out)
+    loader: Iterable | None = None,  # batches of normal images that did not train the student (the hold-out)
     variants: str | Sequence[str] = "all",  # 'all' or some of layer, position, channel, position+channel
     source: str = "holdout",  # recorded name of the images' origin
     device: str | torch.device | None = None,  # move the model there first; None: where it is
     channel_floor: float = 0.1,  # channel variances floored at this times their median
     progress: bool = False,  # progress bars over the passes
+    features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None = None,  # instead of `loader`: its images' pyramids
 ) -> ScalingStats:
-    "Moments of `model`'s discrepancies on the normal images of `loader`, for `variants` (1 pass, 2 with channel)."
+    "Moments of `model`'s discrepancies on the normal images of `loader` (1 pass, 2 with channel), or on their `features`."
+    require((loader is None) != (features is None), "fit_scaling_stats needs either a loader of normal images or their features")
     variants = parse_variants(variants)
     if device is not None: model.to(pick_device(device) if isinstance(device, str) else device)
-    disc, chan, shapes, n_images = first_pass(model, loader, progress)
+    def batches(n: int):
+        if features is not None: return split_features(features)
+        return feature_batches(model, loader, f"scaling statistics, pass {n}", progress)
+    disc, chan, shapes, n_images = first_pass(batches(1))
     stats = ScalingStats(*model_identity(model), shapes, source, n_images, [m.cpu() for m in disc],
                          [m.cpu() for m in chan], channel_floor=channel_floor)
     if any(v in CHANNEL_VARIANTS for v in variants):
         var = [stats.channel_var(l) for l in range(len(shapes))]
-        maha = second_pass(model, loader, [m.mean for m in stats.channel], var, progress)
+        maha = second_pass(batches(2), [m.mean for m in stats.channel], var)
         stats.mahalanobis = [m.cpu() for m in maha]
     return stats
 
