@@ -13,8 +13,8 @@ from scipy import ndimage
 from .core import UserError
 
 # %% auto #0
-__all__ = ['image_auroc', 'pixel_auroc', 'roc_curve', 'pro_curve', 'aupro', 'threshold_from_normal', 'f1_score', 'iou_score',
-           'expected_goodness', 'Evaluation', 'evaluate', 'plot_roc', 'plot_pro', 'plot_goodness']
+__all__ = ['ROC_VERTICES', 'image_auroc', 'pixel_auroc', 'roc_curve', 'pro_curve', 'aupro', 'threshold_from_normal', 'f1_score',
+           'iou_score', 'expected_goodness', 'Evaluation', 'evaluate', 'plot_roc', 'plot_pro', 'plot_goodness']
 
 # %% ../nbs/04_metrics.ipynb #7f6e49e4
 class MetricInputError(UserError, ValueError):
@@ -148,12 +148,21 @@ def _area_up_to(x: np.ndarray, y: np.ndarray, limit: float) -> float:
     return float(np.trapezoid(y[:i], x[:i]) + (limit - x0) * (y0 + y_limit) / 2)
 
 # %% ../nbs/04_metrics.ipynb #b6a749b8
-def _auroc(scores: np.ndarray, truth: np.ndarray) -> float:
-    "Mann-Whitney AUROC of flat scores against flat boolean truth."
-    normal, anomalous = np.sort(scores[~truth]), np.sort(scores[truth])
+def _split_sorted(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    "The normal and the anomalous scores (flat, boolean truth), each sorted ascending: what every pixel metric starts from."
+    return np.sort(scores[~truth]), np.sort(scores[truth])
+
+
+def _auroc_sorted(normal: np.ndarray, anomalous: np.ndarray) -> float:
+    "Mann-Whitney AUROC of sorted normal against sorted anomalous scores."
     below = np.searchsorted(normal, anomalous, side="left")
     ties = np.searchsorted(normal, anomalous, side="right") - below
     return float((2 * below.sum() + ties.sum()) / (2 * anomalous.size * normal.size))
+
+
+def _auroc(scores: np.ndarray, truth: np.ndarray) -> float:
+    "Mann-Whitney AUROC of flat scores against flat boolean truth."
+    return _auroc_sorted(*_split_sorted(scores, truth))
 
 # %% ../nbs/04_metrics.ipynb #7e1b579c
 def image_auroc(scores: Any, labels: Any) -> float:
@@ -183,15 +192,29 @@ def _check_any_level(scores: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     return maps.ravel(), masks.ravel()
 
 # %% ../nbs/04_metrics.ipynb #0997d56a
-def roc_curve(scores: Any, labels: Any) -> RocCurve:
+ROC_VERTICES = 8192   # a ROC curve keeps at most about this many of its exact vertices; its AUROC is exact regardless
+
+
+def _spread(sorted_scores: np.ndarray, n: int) -> np.ndarray:
+    "The distinct values among `n` of an ascending array's, evenly spaced in rank with both ends (all when fewer)."
+    if sorted_scores.size > n: sorted_scores = sorted_scores[np.linspace(0, sorted_scores.size - 1, n).round().astype(np.int64)]
+    return np.unique(sorted_scores)
+
+
+def _roc_from_sorted(normal: np.ndarray, anomalous: np.ndarray, max_vertices: int = ROC_VERTICES) -> RocCurve:
+    "The ROC curve of sorted normal and anomalous scores, at most about `max_vertices` of its vertices kept."
+    levels = np.unique(np.r_[_spread(normal, max_vertices // 4), _spread(anomalous, max_vertices // 4)])[::-1]
+    thresholds = np.column_stack([levels, _below(levels)]).ravel()   # just above, then just below each level
+    fp = normal.size - np.searchsorted(normal, thresholds, side="right")
+    tp = anomalous.size - np.searchsorted(anomalous, thresholds, side="right")
+    fpr, tpr, thresholds = _drop_collinear(fp / normal.size, tp / anomalous.size, thresholds)
+    return RocCurve(fpr, tpr, thresholds, _auroc_sorted(normal, anomalous))
+
+
+def roc_curve(scores: Any, labels: Any, max_vertices: int = ROC_VERTICES) -> RocCurve:
     "ROC curve of image scores `(N,)` against labels, or of maps `(N, H, W)` against masks (all pixels pooled)."
-    scores, truth = _check_any_level(scores, labels)
-    normal, anomalous = np.sort(scores[~truth]), scores[truth]
-    thresholds, fp, tp = _curve_vertices(normal, anomalous)
-    thresholds = np.r_[thresholds, _below(scores.min())]     # finally everything, anomalies below all normals too
-    fpr, tpr = np.r_[fp, normal.size] / normal.size, np.r_[tp, anomalous.size] / anomalous.size
-    fpr, tpr, thresholds = _drop_collinear(fpr, tpr, thresholds)
-    return RocCurve(fpr, tpr, thresholds, float(np.trapezoid(tpr, fpr)))
+    _fail_unless(isinstance(max_vertices, int) and max_vertices >= 8, f"max_vertices: expected a whole number >= 8, got {max_vertices!r}")
+    return _roc_from_sorted(*_split_sorted(*_check_any_level(scores, labels)), max_vertices)
 
 # %% ../nbs/04_metrics.ipynb #0e508940
 _EIGHT_CONNECTED = np.zeros((3, 3, 3), bool)
@@ -215,10 +238,11 @@ def _kth_largest(values: np.ndarray, k: int) -> float:
     return np.partition(values, i)[i]
 
 
-def _score_past_fpr(normal: np.ndarray, fpr_limit: float) -> float:
+def _score_past_fpr(normal_sorted: np.ndarray, fpr_limit: float) -> float:
     "A normal score `c` such that the FPR of `map >= c` exceeds `fpr_limit` while that of `map > c` does not."
     if fpr_limit >= 1: return -np.inf
-    return _kth_largest(normal, _quantile_rank(fpr_limit, normal.size))
+    k = min(_quantile_rank(fpr_limit, normal_sorted.size), normal_sorted.size - 1)
+    return normal_sorted[normal_sorted.size - 1 - k]   # the (k+1)-th largest of the sorted scores
 
 # %% ../nbs/04_metrics.ipynb #c3cf8cb2
 @dataclass
@@ -249,11 +273,15 @@ def pro_curve(
 ) -> ProCurve:
     "Exact PRO curve (MVTec AD semantics) of `maps` against `masks` (N x H x W) up to `fpr_limit`, and its AU-PRO."
     maps, masks = check_maps_masks(maps, masks)
+    return _pro_curve(maps, masks, fpr_limit, np.sort(maps[~masks]))
+
+
+def _pro_curve(maps: np.ndarray, masks: np.ndarray, fpr_limit: float, normal: np.ndarray) -> ProCurve:
+    "`pro_curve` of validated inputs, `normal` their normal pixel scores sorted ascending."
     _fail_unless(0 < fpr_limit <= 1, f"fpr_limit: expected a number in (0, 1], got {fpr_limit}")
     weights, sizes, images = _pro_weights(masks)
-    normal, anomalous = maps[~masks], maps[masks]
-    cut = _score_past_fpr(normal, fpr_limit)
-    thresholds, fp, pro = _curve_vertices(np.sort(normal[normal >= cut]), anomalous, weights)
+    top = normal[np.searchsorted(normal, _score_past_fpr(normal, fpr_limit), side="left"):]   # every normal score >= the cut, ties included
+    thresholds, fp, pro = _curve_vertices(top, maps[masks], weights)
     if fpr_limit >= 1:   # the whole curve: finally everything, anomalies below all normal pixels too
         thresholds, fp, pro = np.r_[thresholds, _below(maps.min())], np.r_[fp, normal.size], np.r_[pro, 1.0]
     fpr, pro = fp / normal.size, np.minimum(pro, 1.0)   # rounding could lift the sum of 1/(K |C_k|) over 1
@@ -371,9 +399,8 @@ def _lookup(thresholds: np.ndarray, values: np.ndarray, taus: np.ndarray) -> np.
     return values[distinct_ascending.size - np.searchsorted(distinct_ascending, np.asarray(taus, np.float64), side="right")]
 
 
-def _pooled_f1(maps: np.ndarray, masks: np.ndarray) -> tuple[Callable[[Any], np.ndarray], np.ndarray]:
-    "Pooled F1 as a function of thresholds (two sorted arrays and binary searches), and its candidate maxima."
-    normal, anomalous = np.sort(maps[~masks]), np.sort(maps[masks])
+def _pooled_f1(normal: np.ndarray, anomalous: np.ndarray) -> tuple[Callable[[Any], np.ndarray], np.ndarray]:
+    "Pooled F1 as a function of thresholds (binary searches in the sorted normal and anomalous pixel scores), and its candidate maxima."
     def f1(taus: Any) -> np.ndarray:
         taus = np.asarray(taus, np.float64)   # compared in float64, like `maps > tau` in segmentation_scores
         tp = anomalous.size - np.searchsorted(anomalous, taus, side="right")
@@ -383,10 +410,11 @@ def _pooled_f1(maps: np.ndarray, masks: np.ndarray) -> tuple[Callable[[Any], np.
     return f1, np.r_[max(normal[-1], anomalous[-1]), _below(distinct)]
 
 
-def _goodness_function(maps: np.ndarray, masks: np.ndarray, goodness: str) -> tuple[Callable[[Any], np.ndarray], np.ndarray]:
+def _goodness_function(maps: np.ndarray, masks: np.ndarray, goodness: str,
+                       pixels: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Callable[[Any], np.ndarray], np.ndarray]:
     "`(G, candidates)`: G of `maps > tau` for an array of taus, and thresholds (descending) among which G is maximal."
     _fail_unless(goodness in GOODNESS, f"goodness: expected one of {list(GOODNESS)}, got {goodness!r}")
-    if goodness == "f1": return _pooled_f1(maps, masks)
+    if goodness == "f1": return _pooled_f1(*(pixels or _split_sorted(maps.ravel(), masks.ravel())))
     thresholds, values = _iou_steps(maps, masks)
     return (lambda taus: _lookup(thresholds, values, taus)), thresholds
 
@@ -410,13 +438,21 @@ def oracle_threshold(maps: Any, masks: Any, goodness: str = "f1") -> float:
     return _oracle(*_goodness_function(maps, masks, goodness))[0]
 
 # %% ../nbs/04_metrics.ipynb #884ed32b
-def _weighted_upper_quantile(s: np.ndarray, image_of: np.ndarray, counts: np.ndarray, k: int) -> float:
-    "First of the descending scores `s` at which the cumulative multiplicity `counts[image_of]` exceeds `k`."
+def _weighted_upper_quantile(s: np.ndarray, image_of: np.ndarray, counts: np.ndarray, k: int) -> float | None:
+    "First of the descending scores `s` at which the cumulative multiplicity `counts[image_of]` exceeds `k` (None: not within `s`)."
     stop = min(s.size, 2 * k + 4096)
     while True:
         i = int(np.searchsorted(np.cumsum(counts[image_of[:stop]]), k, side="right"))
-        if i < stop or stop == s.size: return float(s[i])
+        if i < stop: return float(s[i])
+        if stop == s.size: return None
         stop = min(s.size, 4 * stop)
+
+
+def _top_sorted(flat: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    "`(indices, scores)` of the `m` highest elements of `flat`, in descending order of score."
+    top = np.argpartition(flat, flat.size - m)[flat.size - m:] if m < flat.size else np.arange(flat.size)
+    order = top[np.argsort(flat[top])[::-1]]
+    return order, flat[order]
 
 
 def bootstrap_thresholds(normal_maps: Any, n_draws: int = 1000, alpha_range: tuple[float, float] = (1e-4, 1e-2),
@@ -429,9 +465,13 @@ def bootstrap_thresholds(normal_maps: Any, n_draws: int = 1000, alpha_range: tup
     rng = np.random.default_rng(seed)
     alphas = np.exp(rng.uniform(np.log(lo), np.log(hi), n_draws))
     counts = rng.multinomial(n, np.full(n, 1 / n), size=n_draws)
-    order, s, _ = _sorted_desc(normal.ravel())
-    image_of = order // normal[0].size
-    taus = [_weighted_upper_quantile(s, image_of, c, _quantile_rank(a, s.size)) for a, c in zip(alphas, counts)]
+    flat, ranks = normal.ravel(), [_quantile_rank(a, normal.size) for a in alphas]
+    def quantiles(m: int) -> list[float | None]:
+        order, s = _top_sorted(flat, m)
+        image_of = order // normal[0].size
+        return [_weighted_upper_quantile(s, image_of, c, k) for k, c in zip(ranks, counts)]
+    taus = quantiles(min(flat.size, 16 * max(ranks) + 4096))
+    if None in taus: taus = quantiles(flat.size)   # a draw needs more than the highest pixels: sort them all
     return np.array(taus), alphas
 
 # %% ../nbs/04_metrics.ipynb #9e6cb814
@@ -477,11 +517,12 @@ def expected_goodness(
     goodness: str = "f1",  # f1 (pooled pixel F1) or iou (mean per-image IoU)
     seed: int = 0,  # of the draws
     ci: float = 0.95,  # coverage of the percentile interval
+    pixels: tuple[np.ndarray, np.ndarray] | None = None,  # the normal and anomalous pixel scores of `maps`, each sorted, when at hand
 ) -> EGSResult:
     "EGS of test `maps` against `masks`, thresholds drawn from the normal validation maps `normal_maps`."
     maps, masks = check_maps_masks(maps, masks)
     _fail_unless(0 < ci < 1, f"ci: expected a number in (0, 1), got {ci}")
-    g, candidates = _goodness_function(maps, masks, goodness)
+    g, candidates = _goodness_function(maps, masks, goodness, pixels)
     taus, alphas = bootstrap_thresholds(normal_maps, n_draws, alpha_range, seed)
     draws = g(taus)
     best_tau, best = _oracle(g, candidates)
@@ -520,8 +561,9 @@ def evaluate(
     maps, masks = check_maps_masks(maps, masks)
     scores = maps.max(axis=(1, 2)) if scores is None else scores
     labels = masks.any(axis=(1, 2)) if labels is None else labels
-    egs = None if normal_maps is None else expected_goodness(maps, masks, normal_maps, **egs_options)
-    return Evaluation(roc_curve(scores, labels), roc_curve(maps, masks), pro_curve(maps, masks, fpr_limit), egs)
+    pixels = _split_sorted(maps.ravel(), masks.ravel())   # sorted once for every pixel metric
+    egs = None if normal_maps is None else expected_goodness(maps, masks, normal_maps, pixels=pixels, **egs_options)
+    return Evaluation(roc_curve(scores, labels), _roc_from_sorted(*pixels), _pro_curve(maps, masks, fpr_limit, pixels[0]), egs)
 
 # %% ../nbs/04_metrics.ipynb #f13a14eb
 def _axes(ax: Any = None, figsize: tuple[float, float] = (4, 4)) -> Any:
