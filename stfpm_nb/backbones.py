@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_backbones.ipynb #a075d293
 from __future__ import annotations
-import importlib.util, math
+import copy, importlib.util, math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,11 +14,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone']
+__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone', 'conv_bn_pairs', 'fold_batchnorm']
 
 # %% ../nbs/02_backbones.ipynb #b3ab5299
 class FeaturePyramid(nn.Module):
@@ -159,6 +160,36 @@ def make_backbone(
 ) -> FeaturePyramid:
     "The strides 4/8/16 feature pyramid of backbone `name`; ImageNet weights if `pretrained`, else random init."
     return BACKBONES[check_backbone(name)].pyramid(make_classifier(name, pretrained, weights))
+
+# %% ../nbs/02_backbones.ipynb #6291baed
+@torch.no_grad()
+def conv_bn_pairs(net: nn.Module, sample: torch.Tensor) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
+    "(convolution, BatchNorm) pairs of `net` where the BatchNorm normalises the convolution's output, found on `sample`."
+    produced, pairs = {}, []   # id of an output -> (conv, output); the output is kept alive so its id stays unique
+    hooks = [m.register_forward_hook(lambda m, i, o: produced.__setitem__(id(o), (m, o)))
+             for m in net.modules() if isinstance(m, nn.Conv2d)]
+    hooks += [m.register_forward_pre_hook(lambda m, i: pairs.append((produced[id(i[0])][0], m)) if id(i[0]) in produced else None)
+              for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    try: net(sample)
+    finally:
+        for h in hooks: h.remove()
+    return pairs
+
+
+@torch.no_grad()
+def fold_batchnorm(net: nn.Module, sample: torch.Tensor | None = None) -> nn.Module:
+    "A frozen eval-mode copy of `net`, each BatchNorm folded into the convolution before it (`sample`: a small input)."
+    net = copy.deepcopy(net).eval().requires_grad_(False)
+    first = next(net.parameters())
+    sample = torch.zeros(1, 3, 64, 64, device=first.device, dtype=first.dtype) if sample is None else sample
+    names = {m: n for n, m in net.named_modules()}
+    for conv, bn in conv_bn_pairs(net, sample):
+        conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps,
+                                                      bn.weight, bn.bias)
+        parent, _, attr = names[bn].rpartition(".")
+        setattr(net.get_submodule(parent), attr, nn.Sequential(bn.drop, bn.act) if hasattr(bn, "act") else nn.Identity())
+    channels_last = first.dim() == 4 and first.is_contiguous(memory_format=torch.channels_last) and not first.is_contiguous()
+    return net.to(memory_format=torch.channels_last) if channels_last else net
 
 # %% ../nbs/02_backbones.ipynb #827363a1
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)

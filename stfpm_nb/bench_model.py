@@ -21,7 +21,7 @@ from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
 
 # %% auto #0
-__all__ = ['run', 'bench_full_run', 'full_run_markdown']
+__all__ = ['run', 'measure_folding', 'bench_folding', 'bench_full_run', 'full_run_markdown']
 
 # %% ../nbs/12_bench_model.ipynb #fae39ea6
 MODES = ("train_reuse", "train_no_reuse", "inference")
@@ -145,8 +145,9 @@ def fp32_limit(device: str = "cpu", threads: int | None = None, seconds: float =
 
 
 def forward_flops(fn) -> int:
-    "FLOPs of the forward computation `fn()`, by `torch.utils.flop_counter` (no gradients)."
+    "FLOPs of the forward computation `fn()`, by `torch.utils.flop_counter` (no gradients), after one uncounted call."
     from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(): fn()   # one-off work (the BatchNorm folding's own small pass) is not the image's
     with FlopCounterMode(display=False) as counter, torch.no_grad(): fn()
     return counter.get_total_flops()
 
@@ -251,6 +252,59 @@ def run(
               "cache_mb_per_image": {b: cache_mb_per_image(b, image_size) for b in backbones}, "results": results}
     write_json(Path(out_dir) / "bench_model.json", report)
     write_text(Path(out_dir) / "bench_model.md", markdown_report(report))
+    return report
+
+# %% ../nbs/12_bench_model.ipynb #89913ef1
+def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, n_images: int = 64, device: str = "cpu",
+                    precision: str = "fp32", threads: int | None = None, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
+    "Inference img/s of `predict` with and without BatchNorm folding, alternated; the maps' largest relative difference."
+    if threads: torch.set_num_threads(threads)
+    dev, note = pick_device(device), teacher_weights_note(backbone)
+    model = STFPM(backbone, image_size, pretrained=note == "imagenet").to(dev)
+    model.precision = precision
+    images01 = torch.rand(n_images, 3, image_size, image_size, generator=torch.Generator().manual_seed(seed)).to(dev)
+    rates: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(repeats):
+        for fold in (False, True):
+            model.fold = fold
+            rates[fold].append(n_images / _time_inference(model, images01, batch_size)["seconds"])
+    maps = {}
+    for fold in (False, True):
+        model.fold = fold; maps[fold] = model.predict(images01[:batch_size]).maps
+    span = float(maps[False].max() - maps[False].min())
+    return {"backbone": backbone, "precision": precision, "teacher_weights": note, "unfolded_img_s": max(rates[False]),
+            "folded_img_s": max(rates[True]), "speedup": max(rates[True]) / max(rates[False]), "rates": rates,
+            "max_rel_map_diff": float((maps[True] - maps[False]).abs().max()) / span, "threads": torch.get_num_threads()}
+
+
+def bench_folding(
+    out_dir: str | Path = "reports/bench",  # where bench_folding.json and .md are written
+    backbones: Sequence[str] = ("efficientnet_lite0", "resnet18"),  # keys of `BACKBONES`
+    image_size: int = 256, batch_size: int = 32, n_images: int = 64,  # as `run`
+    device: str = "cpu",  # cpu or cuda
+    precisions: Sequence[str] | None = None,  # None: fp32, and bf16 where the device computes it natively
+    threads: int | None = None, repeats: int = 3,  # torch threads (None: torch's default); alternations
+) -> dict[str, Any]:
+    "Inference with and without BatchNorm folding, per backbone and precision; JSON + Markdown to `out_dir`."
+    precisions = list(precisions or (["fp32", "bf16"] if bf16_is_native(pick_device(device)) else ["fp32"]))
+    params = dict(backbones=list(backbones), image_size=image_size, batch_size=batch_size, n_images=n_images, device=device,
+                  precisions=precisions, threads=threads, repeats=repeats)
+    load_start = os.getloadavg()[0]
+    rows = [in_fresh_process("measure_folding", backbone=b, image_size=image_size, batch_size=batch_size, n_images=n_images,
+                             device=device, precision=p, threads=threads, repeats=repeats) for b in backbones for p in precisions]
+    report = {**run_info(params), "load_average": [load_start, os.getloadavg()[0]], "results": rows}
+    lines = [f"# Inference with BatchNorm folded ({image_size}x{image_size}, batch {batch_size}, {n_images} images, device {device}, "
+             f"{rows[0]['threads']} torch threads)", "",
+             "| backbone / precision | unfolded img/s | folded img/s | speed-up | largest map difference / map range |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['backbone']}/{r['precision']} | {r['unfolded_img_s']:.2f} | {r['folded_img_s']:.2f} | {r['speedup']:.2f}x | "
+              f"{r['max_rel_map_diff']:.1e} |" for r in rows]
+    lines += ["", f"Best of {repeats} alternated measurements each, in one process per row. Load average (1 min) at start and end: "
+              f"{load_start:.2f}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs. Teacher weights: "
+              + "; ".join(f"{r['backbone']} {r['teacher_weights']}" for r in rows[::len(precisions)]) + ".",
+              f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
+    write_json(Path(out_dir) / "bench_folding.json", report)
+    write_text(Path(out_dir) / "bench_folding.md", "\n".join(lines))
     return report
 
 # %% ../nbs/12_bench_model.ipynb #82a99066

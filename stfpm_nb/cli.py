@@ -174,6 +174,7 @@ def cmd_bench(args) -> int:
     from stfpm_nb.convergence import bench_recipes
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
+    bench_model.bench_folding(args.out, device=args.device)
     if args.data_root:
         bench_recipes(args.data_root, out_dir=args.out, device=args.device)
         bench_model.bench_full_run(args.data_root, "screw", args.out, device=args.device)

@@ -253,6 +253,7 @@ def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -
     tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")   # tracer warnings on the input checks: expected, see above
+        graph(example)   # folds the networks' BatchNorms (a cached copy) before tracing, so the trace holds only the folded graph
         if fmt == "onnx":
             torch.onnx.export(graph, (example,), str(tmp), input_names=["images"], output_names=["maps", "scores"],
                               dynamic_axes={"images": {0: "batch"}, "maps": {0: "batch"}, "scores": {0: "batch"}},

@@ -19,7 +19,7 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
 from .core import UserError, autocast, pick_device, require, resolve_precision, save_torch
-from .backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, check_backbone, make_backbone
+from .backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, check_backbone, fold_batchnorm, make_backbone
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
@@ -168,6 +168,7 @@ class STFPM(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.grey_target: float | None = None   # set by training with brightness="mean": see `match_grey`
+        self.fold = True   # frozen networks run with their BatchNorms folded into the convolutions (see `folded`)
 
     @property
     def device(self) -> torch.device: return self.mean.device
@@ -215,10 +216,20 @@ def preprocess(self: STFPM, images01) -> torch.Tensor:
 
 # %% ../nbs/03_stfpm.ipynb #5fc24d73
 @patch
+def folded(self: STFPM, net: nn.Module) -> nn.Module:
+    "`net` (the teacher or the student) with its BatchNorms folded; the copy is remade when one of its tensors changed."
+    key = tuple((t.data_ptr(), t._version) for t in net.state_dict().values())   # an optimizer step or a move changes it
+    cache = self.__dict__.setdefault("_folded", {})   # a plain dict: not a submodule, not in the state dict
+    if id(net) not in cache or cache[id(net)][0] != key: cache[id(net)] = (key, fold_batchnorm(net))
+    return cache[id(net)][1]
+
+
+@patch
 def _pyramid(self: STFPM, net: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    "Normalised float32 pyramid of `net` on preprocessed `x`, under the model's precision."
+    "Normalised float32 pyramid of `net` on preprocessed `x`, under the model's precision (BatchNorm folded when frozen)."
+    frozen = self.fold and not torch.is_grad_enabled() and not net.training
     with autocast(self.device, self.precision):
-        return normalized(net(x))
+        return normalized((self.folded(net) if frozen else net)(x))
 
 
 @patch
