@@ -86,22 +86,30 @@ class ImageScaledSTFPM:
         self.normal_statistic = self.statistic(*normal_features) if normal_statistic is None else normal_statistic.float()
         self.scaler = ImageScaler(variant, self.normal_statistic)
 
+    @property
+    def base_method(self) -> str:
+        "The method whose maps this variant shows and, for `zscore`, whose image score it standardises."
+        return "scaled:channel" if self.variant == "zscore" else "stfpm"
+
     @torch.no_grad()
-    def _map_and_statistic(self, teachers, students, with_map: bool) -> tuple[AnomalyResult | None, torch.Tensor]:
-        "The base method's result (when `with_map`) and the statistic, from one computation of the discrepancies."
+    def _map_and_statistic(self, teachers, students, with_map: bool,
+                           base: AnomalyResult | None = None) -> tuple[AnomalyResult | None, torch.Tensor]:
+        "The base method's result (when `with_map`; `base` when already computed) and the statistic."
         if self.variant == "zscore":
-            base = self.scaled.predict_features(teachers, students)
+            base = base if base is not None else self.scaled.predict_features(teachers, students)
             return base, base.scores.float().cpu()
         d = [discrepancy(t, s) for t, s in zip(teachers, students)]
-        return (self.model.maps_from(d) if with_map else None), layer_statistics(d, self.topk).float().cpu()
+        if with_map and base is None: base = self.model.maps_from(d)
+        return base, layer_statistics(d, self.topk).float().cpu()
 
     def statistic(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> torch.Tensor:
         "The per-image statistic this variant standardises, from normalised pyramids."
         return self._map_and_statistic(teachers, students, with_map=False)[1]
 
-    def predict_features(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> AnomalyResult:
-        "The base method's maps (N,S,S) and the image-level scaled scores (N,)."
-        base, stat = self._map_and_statistic(teachers, students, with_map=True)
+    def predict_features(self, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor],
+                         base: AnomalyResult | None = None) -> AnomalyResult:
+        "The base method's maps (N,S,S) and the image-level scaled scores (N,); `base`: that method's result on these features, if at hand."
+        base, stat = self._map_and_statistic(teachers, students, with_map=True, base=base)
         return AnomalyResult(base.maps, self.scaler(stat).to(base.maps.device))
 
     @torch.no_grad()

@@ -222,9 +222,12 @@ def image_set_features(model: STFPM, dataset: Dataset | torch.Tensor, batch_size
 
 @torch.no_grad()
 def predict_from_features(detector, features: tuple[list[torch.Tensor], list[torch.Tensor]], device: torch.device,
-                          batch_size: int = 32) -> AnomalyResult:
-    "`detector.predict_features` over precomputed features, batch by batch on `device`; results on the CPU."
-    return AnomalyResult.cat([detector.predict_features(t, s).cpu() for t, s in split_features(features, batch_size, device)])
+                          batch_size: int = 32, base: AnomalyResult | None = None) -> AnomalyResult:
+    "`detector.predict_features` over precomputed features, batch by batch on `device`; results on the CPU. `base`: the result of an image-level detector's base method on the same features."
+    batches = split_features(features, batch_size, device)
+    if base is None: return AnomalyResult.cat([detector.predict_features(t, s).cpu() for t, s in batches])
+    chunks = (AnomalyResult(m.to(device), sc.to(device)) for m, sc in zip(base.maps.split(batch_size), base.scores.split(batch_size)))
+    return AnomalyResult.cat([detector.predict_features(t, s, base=b).cpu() for (t, s), b in zip(batches, chunks)])
 
 # %% ../nbs/10_pipeline.ipynb #7699e861
 @dataclass
@@ -246,10 +249,10 @@ def test_truth(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
-                      cfg: RunConfig, device: torch.device) -> MethodResult:
-    "Maps of the test and hold-out sets from their features, and every metric (image metrics only for an image-only method)."
-    test = predict_from_features(detector, test_features, device, cfg.batch_size)
-    normal = predict_from_features(detector, normal_features, device, cfg.batch_size)
+                      cfg: RunConfig, device: torch.device, base: MethodResult | None = None) -> MethodResult:
+    "Maps of the test and hold-out sets from their features, and every metric (image metrics only for an image-only method). `base`: the evaluated base method of an image-level detector, whose maps it reuses."
+    test = predict_from_features(detector, test_features, device, cfg.batch_size, base and base.test)
+    normal = predict_from_features(detector, normal_features, device, cfg.batch_size, base and base.normal)
     if getattr(detector, "image_only", False):
         return MethodResult(test, normal, Evaluation(roc_curve(test.scores.numpy(), labels)))
     ev = evaluate(test.maps.numpy(), masks, test.scores.numpy(), labels, normal.maps.numpy(),
@@ -329,7 +332,9 @@ def run_category(cfg: RunConfig) -> RunResult:
     if "scaled-image" in cfg.methods:
         image_level, selection = image_level_detectors(cfg, model, splits, features[1])
         detectors |= image_level
-    methods = {name: evaluate_detector(det, *features, masks, labels, cfg, device) for name, det in detectors.items()}
+    methods: dict[str, MethodResult] = {}   # in order, so an image-level detector finds its base method evaluated
+    for name, det in detectors.items():
+        methods[name] = evaluate_detector(det, *features, masks, labels, cfg, device, methods.get(getattr(det, "base_method", None)))
     # evaluation: the forward passes, every method's maps and metrics (not the fitting of statistics and head)
     seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": forward_seconds + time.perf_counter() - t1}
     record = metrics_record(cfg, fitted, methods, labels, seconds, image_names(splits.test), selection)
