@@ -251,7 +251,8 @@ def summary_figure(tables: Sequence[pd.DataFrame]):
     categories = list(tables[0].columns)
     ncols = min(2, len(panels)); nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 2.9 * nrows), squeeze=False)
-    colours = dict(zip(methods, sns.color_palette(n_colors=len(methods))))
+    palette = sns.color_palette() if len(methods) <= 10 else sns.color_palette("tab20")   # 10 colours, else 20: none repeats
+    colours = dict(zip(methods, palette[: len(methods)] if len(methods) <= len(palette) else sns.husl_palette(len(methods))))
     for ax, metric in zip(axes.flat, panels):
         part = long[long.metric == metric]
         for k, method in enumerate(methods):
@@ -263,9 +264,10 @@ def summary_figure(tables: Sequence[pd.DataFrame]):
         ax.axvline(len(categories) - 1.5, color="0.85", lw=0.8)     # set the mean apart from the categories
         ax.set_title(metric, fontsize=10); ax.set_ylabel(metric, fontsize=8)
     for ax in axes.flat[len(panels):]: ax.axis("off")
-    axes.flat[0].legend(fontsize=7, loc="best")
+    ncol = min(len(methods), 4)   # one legend under the panels, where it hides no point
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="lower center", ncol=ncol, fontsize=7, frameon=False)
     fig.suptitle("Results per category (mean ± s.d. over seeds)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, (0.17 * -(-len(methods) // ncol) + 0.1) / fig.get_figheight(), 1, 1))
     return fig
 
 
