@@ -6,6 +6,7 @@
 from __future__ import annotations
 import copy, math, os, tempfile
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -407,12 +408,26 @@ class AssistedTask(TrainTask):
         require(holdout_ds is not None and len(holdout_ds) > 0, "the assisted head needs hold-out normal images "
                 "to validate on: pass holdout_ds (the pipeline passes the STFPM's hold-out split)")
         self.segmenter, self.module, self.params, self.num_workers = segmenter, segmenter.head, params, num_workers
-        images = normal_images(train_ds, segmenter.image_size)
-        synth = SyntheticAnomaly(p_anomaly=params.p_anomaly, sources=params.sources, patches=images, seed=params.seed)
-        self.stream = SyntheticStream(images, synth, params.steps_per_epoch * params.batch_size, params.seed, params.epochs)
-        self.val = tuple(t.to(segmenter.stfpm.device)
-                         for t in validation_pairs(normal_images(holdout_ds, segmenter.image_size), synth, params.seed))
-        self.steps_per_epoch = params.steps_per_epoch
+        self.train_ds, self.holdout_ds, self.steps_per_epoch = train_ds, holdout_ds, params.steps_per_epoch
+
+    # The images and pairs are made on first use: a finished run that is only reloaded never decodes them.
+    @cached_property
+    def images(self) -> torch.Tensor: return normal_images(self.train_ds, self.segmenter.image_size)
+
+    @cached_property
+    def synth(self) -> SyntheticAnomaly:
+        p = self.params
+        return SyntheticAnomaly(p_anomaly=p.p_anomaly, sources=p.sources, patches=self.images, seed=p.seed)
+
+    @cached_property
+    def stream(self) -> SyntheticStream:
+        p = self.params
+        return SyntheticStream(self.images, self.synth, p.steps_per_epoch * p.batch_size, p.seed, p.epochs)
+
+    @cached_property
+    def val(self) -> tuple[torch.Tensor, torch.Tensor]:
+        pairs = validation_pairs(normal_images(self.holdout_ds, self.segmenter.image_size), self.synth, self.params.seed)
+        return tuple(t.to(self.segmenter.stfpm.device) for t in pairs)
 
     def batches(self, epoch: int):
         return pair_loader(self.stream, self.params.batch_size, epoch, epoch, self.segmenter.stfpm.device, self.num_workers)
