@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_backbones.ipynb #a075d293
 from __future__ import annotations
-import copy, importlib.util, math
+import copy, importlib.util, math, pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -138,7 +138,7 @@ def load_imagenet_state(name: str, net: nn.Module, path: Path) -> nn.Module:
         state = torch.load(path, map_location="cpu", weights_only=True)
         state = state.get("state_dict", state) if isinstance(state, dict) else state
         net.load_state_dict(BACKBONES[name].rename(net, state))
-    except (RuntimeError, AttributeError, TypeError, ValueError, UserError) as e:
+    except (RuntimeError, AttributeError, TypeError, ValueError, KeyError, EOFError, pickle.UnpicklingError, UserError) as e:
         raise UserError(f"{path} is not an ImageNet state dict for {name} "
                         f"({str(e).splitlines()[0][:120]}); pass the right file to --teacher-weights") from None
     return net

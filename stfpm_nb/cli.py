@@ -183,9 +183,15 @@ def cmd_bench(args) -> int:
     return 0
 
 # %% ../nbs/11_cli.ipynb #0ca258ad
+class Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose refusals are one line on stderr (exit status 2), like the commands' own."
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     "The `stfpm-nb` argument parser."
-    parser = argparse.ArgumentParser(prog="stfpm-nb", description="STFPM anomaly detection with discrepancy "
+    parser = Parser(prog="stfpm-nb", description="STFPM anomaly detection with discrepancy "
                                      "scaling, assisted segmentation and EGS, on MVTec AD-style data.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("check-data", help="validate a dataset and print its counts")

@@ -101,6 +101,8 @@ def check_config(cfg: RunConfig) -> RunConfig:
     require(cfg.seed < 2**32, f"seed must be below 2**32, got {cfg.seed}")
     require(cfg.image_size >= 32, f"image_size must be at least 32 (three stride-16 feature maps), got {cfg.image_size}")
     require(0 < cfg.holdout < 1, f"holdout must be a fraction in (0, 1), got {cfg.holdout}")
+    require(not Path(cfg.out).exists() or Path(cfg.out).is_dir(),
+            f"--out {cfg.out} is a file: name a folder for the run (it is created when missing)")
     cfg.precision = training_precision(cfg.precision, pick_device(cfg.device), cfg.backbone)
     return cfg
 
