@@ -93,14 +93,20 @@ def teacher_weights_note(backbone: str) -> str:
     return "random (no resnet18 ImageNet weights on this machine; speed does not depend on the weights)"
 
 
-def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images: int, device: str,
-            precision: str = "fp32", threads: int | None = None, seed: int = 0) -> dict[str, Any]:
-    "Throughput and memory of one `mode` for one backbone at one precision, in this process."
+def _bench_setup(backbone: str, image_size: int, n_images: int, device: str, precision: str, threads: int | None,
+                 seed: int) -> tuple[STFPM, torch.Tensor, str, torch.device]:
+    "The model (ImageNet teacher where available) at `precision`, seeded random images on the CPU, the weights note, the device."
     if threads: torch.set_num_threads(threads)
     dev, note = pick_device(device), teacher_weights_note(backbone)
     model = STFPM(backbone, image_size, pretrained=note == "imagenet").to(dev)
     model.precision = precision
-    images01 = torch.rand(n_images, 3, image_size, image_size, generator=torch.Generator().manual_seed(seed))
+    return model, torch.rand(n_images, 3, image_size, image_size, generator=torch.Generator().manual_seed(seed)), note, dev
+
+
+def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images: int, device: str,
+            precision: str = "fp32", threads: int | None = None, seed: int = 0) -> dict[str, Any]:
+    "Throughput and memory of one `mode` for one backbone at one precision, in this process."
+    model, images01, note, dev = _bench_setup(backbone, image_size, n_images, device, precision, threads, seed)
     rss_before = _rss_mb()
     _reset_peak_rss()
     if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
@@ -258,11 +264,8 @@ def run(
 def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, n_images: int = 64, device: str = "cpu",
                     precision: str = "fp32", threads: int | None = None, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
     "Inference img/s of `predict` with and without BatchNorm folding, alternated; the maps' largest relative difference."
-    if threads: torch.set_num_threads(threads)
-    dev, note = pick_device(device), teacher_weights_note(backbone)
-    model = STFPM(backbone, image_size, pretrained=note == "imagenet").to(dev)
-    model.precision = precision
-    images01 = torch.rand(n_images, 3, image_size, image_size, generator=torch.Generator().manual_seed(seed)).to(dev)
+    model, images01, note, dev = _bench_setup(backbone, image_size, n_images, device, precision, threads, seed)
+    images01 = images01.to(dev)
     rates: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(repeats):
         for fold in (False, True):
