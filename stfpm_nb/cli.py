@@ -45,6 +45,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, help="override the recipe's peak learning rate")
     p.add_argument("--optimizer", help="override the recipe's optimizer: sgd, adam, adamw")
     p.add_argument("--schedule", help="override the recipe's schedule: constant, cosine")
+    p.add_argument("--decay", type=float, help="override the share of the run, at its end, over which a cosine schedule "
+                   "lowers the step size (1: all of it)")
     p.add_argument("--augment", help="override the recipe's augmentations: none, or some of brightness,contrast,flip,rotate")
     p.add_argument("--variants", type=int, help="override the recipe's cached photometric variants per image (0: live teacher)")
     p.add_argument("--brightness", help="override the recipe's brightness matching: mean (each image's mean grey to the "

@@ -51,6 +51,7 @@ class RunConfig:
     lr: float | None = None                # peak learning rate
     optimizer: str | None = None           # sgd | adam | adamw
     schedule: str | None = None            # constant | cosine
+    decay: float | None = None             # cosine: the share of the run, at its end, over which the step size falls
     augment: str | tuple[str, ...] | None = None   # "brightness,contrast", "none", ...
     variants: int | None = None            # photometric augmentation from this many cached versions per image; 0: live
     brightness: str | None = None          # "mean": each image's mean grey matched to the training images'; "none"
@@ -87,13 +88,13 @@ def check_config(cfg: RunConfig) -> RunConfig:
     cfg.assisted_inputs = parse_inputs(cfg.assisted_inputs)
     if isinstance(cfg.augment, str):
         cfg.augment = () if cfg.augment in ("", "none") else parse_choices(cfg.augment, AUGMENTATIONS, "augmentation")
-    recipe = get_recipe(cfg.recipe, epochs=cfg.epochs, min_steps=cfg.min_steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                        schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
+    recipe = stfpm_recipe(cfg)
     from stfpm_nb.train import check_recipe
     check_recipe(recipe.optim)
     o = recipe.optim
     cfg.epochs, cfg.batch_size, cfg.lr, cfg.optimizer, cfg.schedule = o.epochs, o.batch_size, o.lr, o.optimizer, o.schedule
     cfg.min_steps, cfg.augment, cfg.variants, cfg.brightness = o.min_steps, recipe.augment, recipe.variants, recipe.brightness
+    cfg.decay = o.decay
     cfg.sigma = MapSettings().sigma if cfg.sigma is None else cfg.sigma
     check_map_settings(MapSettings(sigma=cfg.sigma, score=cfg.score, topk=cfg.topk))
     for name in ("image_size", "assisted_epochs", "assisted_steps", "egs_draws"): _whole(name, getattr(cfg, name))
@@ -110,7 +111,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
 def stfpm_recipe(cfg: RunConfig) -> STFPMRecipe:
     "The student's recipe of a checked configuration."
     return get_recipe(cfg.recipe, epochs=cfg.epochs, min_steps=cfg.min_steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                      schedule=cfg.schedule, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
+                      schedule=cfg.schedule, decay=cfg.decay, augment=cfg.augment, variants=cfg.variants, brightness=cfg.brightness)
 
 
 def map_settings(cfg: RunConfig) -> MapSettings:

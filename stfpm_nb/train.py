@@ -36,6 +36,7 @@ class Recipe:
     schedule: str = "constant"    # constant | cosine (per step, after the warm-up)
     warmup: float = 0.0           # epochs of linear warm-up from 0
     final_lr: float = 0.0         # cosine: end of the decay, as a fraction of `lr`
+    decay: float = 1.0            # cosine: the share of the run, at its end, over which the step size falls (1: all of it)
     min_steps: int = 0            # at least this many optimizer steps: more epochs on a small training set
 
 # %% ../nbs/02a_train.ipynb #491a99a6
@@ -52,6 +53,8 @@ def check_recipe(recipe: Recipe) -> Recipe:
     require(recipe.weight_decay >= 0, f"weight_decay must be >= 0, got {recipe.weight_decay!r}")
     require(0 <= recipe.warmup < recipe.epochs, f"warmup must be in [0, epochs), got {recipe.warmup!r} for {recipe.epochs} epochs")
     require(0 <= recipe.final_lr <= 1, f"final_lr is a fraction of lr in [0, 1], got {recipe.final_lr!r}")
+    require(isinstance(recipe.decay, (int, float)) and 0 < recipe.decay <= 1,
+            f"decay is the share of the run over which the step size falls, in (0, 1], got {recipe.decay!r}")
     require(isinstance(recipe.min_steps, int) and not isinstance(recipe.min_steps, bool) and recipe.min_steps >= 0,
             f"min_steps must be a whole number >= 0, got {recipe.min_steps!r}")
     return recipe
@@ -67,7 +70,8 @@ def lr_factor(recipe: Recipe, step: int, steps_per_epoch: int) -> float:
     warm, total = recipe.warmup * steps_per_epoch, recipe.epochs * steps_per_epoch
     if step < warm: return (step + 1) / warm
     if recipe.schedule == "constant": return 1.0
-    progress = (step - warm) / max(total - warm, 1)
+    start = max(warm, total * (1 - recipe.decay))   # the cosine's first step: the last `decay` share of the run
+    progress = max(step - start, 0) / max(total - start, 1)
     return recipe.final_lr + (1 - recipe.final_lr) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
@@ -194,8 +198,9 @@ def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identi
 
 # %% ../nbs/02a_train.ipynb #bed5a895
 def best_epoch(history: Sequence[dict[str, float]], select_by: str) -> int:
-    "The epoch with the lowest `select_by` (the earliest on ties); 0 for an empty history."
-    return min(history, key=lambda row: (row[select_by], row["epoch"]))["epoch"] if history else 0
+    "The epoch with the lowest finite `select_by` (the earliest on ties); 0 for an empty history."
+    key = lambda row: (not math.isfinite(row[select_by]), row[select_by] if math.isfinite(row[select_by]) else 0, row["epoch"])
+    return min(history, key=key)["epoch"] if history else 0
 
 # %% ../nbs/02a_train.ipynb #33c19a69
 @dataclass
@@ -238,6 +243,8 @@ def _run_epoch(task: TrainTask, optimizer, scheduler, epoch: int, bar) -> dict[s
     task.module.train()
     for batch in task.batches(epoch):
         loss = task.loss(batch)
+        require(torch.isfinite(loss).item(), f"training diverged: the loss is {loss.item()} at epoch {epoch}, step "
+                f"{steps + 1}; lower the step size (--lr) or use another recipe")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step(); scheduler.step()
