@@ -5,6 +5,7 @@
 # %% ../nbs/11_cli.ipynb #9f11a829
 from __future__ import annotations
 import argparse, dataclasses, json, sys
+from collections import Counter
 from pathlib import Path
 
 from .core import UserError, require
@@ -67,9 +68,15 @@ def config_from(args: argparse.Namespace, **overrides):
 
 # %% ../nbs/11_cli.ipynb #a72fea3a
 def cmd_check_data(args) -> int:
-    "Validate a dataset and print its counts."
-    from stfpm_nb.data import check_dataset
-    counts = check_dataset(args.data_root, args.category, decode=args.deep)
+    "Validate a dataset and print its counts; with --deep, every problem of it, one line each, then their count."
+    from stfpm_nb.data import check_dataset, dataset_problems
+    if args.deep:
+        problems = dataset_problems(args.data_root, args.category)
+        for kind, line in problems: print(f"{kind}: {line}")
+        tally = Counter(kind for kind, _ in problems)
+        require(not problems, f"{len(problems)} problem(s) in {Path(args.data_root) / args.category} "
+                f"({', '.join(f'{n} {k}' for k, n in sorted(tally.items()))}), listed above")
+    counts = check_dataset(args.data_root, args.category)
     if args.json: print(json.dumps(counts))
     else:
         print(f"{args.category}: {counts['train']} train, {counts['test']} test, {counts['masks']} masks")
@@ -199,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-data", help="validate a dataset and print its counts")
     p.add_argument("--data-root", required=True); p.add_argument("--category", required=True)
     p.add_argument("--json", action="store_true", help="one JSON object")
-    p.add_argument("--deep", action="store_true", help="also decode every image (finds truncated files)")
+    p.add_argument("--deep", action="store_true", help="decode every image and mask and list every problem found "
+                   "(truncated files, grey or orphan masks, dangling links), not only the first")
     p.set_defaults(func=cmd_check_data)
     p = sub.add_parser("train", help="train STFPM on one category"); add_run_options(p)
     p.add_argument("--snapshot-every", type=_positive_int, help="also keep the student of every N epochs")

@@ -18,7 +18,7 @@ from torch.utils.data import Dataset, Subset
 from .core import UserError, require, atomic_write
 
 # %% auto #0
-__all__ = ['load_image', 'load_mask', 'MVTecCategory', 'check_dataset', 'FolderDataset', 'holdout_split']
+__all__ = ['load_image', 'load_mask', 'MVTecCategory', 'dataset_problems', 'check_dataset', 'FolderDataset', 'holdout_split']
 
 # %% ../nbs/01_data.ipynb #d342b673
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -249,6 +249,56 @@ class MVTecCategory(ImageDataset):
 
     def __repr__(self) -> str: return f"{self.category}/{self.split}: " + super().__repr__()
 
+# %% ../nbs/01_data.ipynb #a683870c
+def _mask_levels(path: Path) -> int:
+    "Number of distinct grey levels of a mask file (decoded)."
+    return _with_image(path, lambda im: len(np.unique(_to_uint8(np.asarray(im)) if im.mode in _WIDE_MODES else np.asarray(im.convert("L")))), "mask")
+
+
+def _dangling(folder: Path) -> list[Path]:
+    "Symbolic links in `folder` whose target does not exist."
+    return sorted(p for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
+
+
+def _orphan_masks(cat: Path) -> list[Path]:
+    "Masks under ground_truth/ whose defect image is not in test/."
+    stems = {(p.parent.name, p.stem) for d in subfolders(cat / "test") for p in list_images(d)}
+    return [m for d in subfolders(cat / "ground_truth") for m in list_images(d)
+            if (d.name, m.stem.removesuffix("_mask")) not in stems]
+
+# %% ../nbs/01_data.ipynb #38f60275
+def dataset_problems(
+    root: str | os.PathLike,  # folder holding the category folders
+    category: str,  # category folder name
+) -> list[tuple[str, str]]:
+    "Every problem of an MVTec AD category, decoding every image and mask: `(kind, line)` pairs, [] when it is sound."
+    cat, problems = category_dir(root, category), []
+    def check(kind: str, fn, *args):
+        try: return fn(*args)
+        except UserError as e: problems.append((kind, str(e)))
+    train, tests = list_images(cat / "train" / "good"), subfolders(cat / "test")
+    for folder in [cat / "train" / "good", *tests]:
+        problems += [("dangling link", f"{p} is a link to {os.readlink(p)}, which does not exist; fix or delete it") for p in _dangling(folder)]
+    if len(train) < 2: problems.append(("thin split", f"{cat / 'train' / 'good'} holds {len(train)} image(s); training needs at least 2 (one is held out)"))
+    for p in train: check("unreadable image", load_image, p)
+    kinds = {d.name: list_images(d) for d in tests}
+    if not kinds.get("good"): problems.append(("thin split", f"no normal test images in {cat / 'test' / 'good'}; AUROC needs some"))
+    if not any(v for k, v in kinds.items() if k != "good"): problems.append(("thin split", f"no defective test images under {cat / 'test'}; AUROC needs some"))
+    for kind, paths in kinds.items():
+        for p in paths:
+            image = check("unreadable image", load_image, p)
+            if kind == "good": continue
+            mask_path = cat / "ground_truth" / kind / f"{p.stem}_mask.png"
+            if not mask_path.is_file():
+                problems.append(("missing mask", f"defect image {p} has no mask {mask_path}; add it or remove the image")); continue
+            mask = check("unreadable mask", load_mask, mask_path)
+            if image is not None and mask is not None and image.shape[:2] != mask.shape:
+                problems.append(("mask size", f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {p} is {image.shape[1]}x{image.shape[0]}"))
+            if mask is not None and _mask_levels(mask_path) > 2:
+                problems.append(("grey mask", f"mask {mask_path} has {_mask_levels(mask_path)} grey levels, read as defect above 127; save it black and white"))
+    problems += [("orphan mask", f"mask {m} has no image in {cat / 'test' / m.parent.name}; add the image or delete the mask") for m in _orphan_masks(cat)]
+    return problems
+
 # %% ../nbs/01_data.ipynb #49444f42
 def check_dataset(
     root: str | os.PathLike,  # folder holding the category folders
@@ -256,11 +306,10 @@ def check_dataset(
     decode: bool = False,  # also decode every image and mask (finds truncated files)
 ) -> dict[str, Any]:
     "Validate an MVTec AD category and count it: `train`, `test`, `masks`, `test_by_type` (defect type -> images)."
-    found = mvtec_samples(root, category)
     if decode:
-        for s in found["train"] + found["test"]:
-            load_image(s.path)
-            if s.mask_path is not None: load_mask(s.mask_path)
+        problems = dataset_problems(root, category)
+        require(not problems, f"{len(problems)} problem(s) in {Path(root) / category}, the first: {problems[0][1] if problems else ''}")
+    found = mvtec_samples(root, category)
     test = found["test"]
     return {"train": len(found["train"]), "test": len(test),
             "masks": sum(s.mask_path is not None for s in test),
