@@ -138,3 +138,26 @@ def test_run_writes_metrics(demo, tmp_path):
     for v in m["methods"].values():
         assert {"image_auroc", "pixel_auroc", "aupro", "egs", "egs_oracle", "egs_regret"} <= set(v)
         assert 0 <= v["egs"] <= v["egs_oracle"] <= 1
+
+
+def _unusual_copy(demo: Path, root: Path) -> Path:
+    "The demo category as grayscale images of an odd, non-square size (masks resized to match): valid, unusual input."
+    for src in (demo / "demo_brick").rglob("*.png"):
+        dst = root / "odd" / src.relative_to(demo / "demo_brick")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        im = Image.open(src)
+        is_mask = "ground_truth" in src.parts
+        im.convert("L").resize((77, 53), Image.NEAREST if is_mask else Image.BILINEAR).save(dst)
+    return root
+
+
+def test_unusual_valid_input_runs_one_method_and_tables(demo, tmp_path):
+    "Grayscale images of 77x53 px, one category, a single method: run and table succeed, metrics are in range."
+    root = _unusual_copy(demo, tmp_path / "data")
+    cli("check-data", "--data-root", root, "--category", "odd", "--deep", check_rc=0)
+    out = tmp_path / "runs" / "odd"
+    cli("run", "--data-root", root, "--category", "odd", "--out", out, *TINY, "--methods", "stfpm", "--egs-draws", "50", check_rc=0)
+    m = json.loads((out / "metrics.json").read_text())
+    assert set(m["methods"]) == {"stfpm"} and 0 <= m["methods"]["stfpm"]["pixel_auroc"] <= 1
+    cli("table", tmp_path / "runs", "--out", tmp_path / "tables", check_rc=0)
+    assert (tmp_path / "tables" / "results_image_auroc.md").is_file()
