@@ -167,7 +167,7 @@ def recipe_times(histories: dict[str, Sequence[dict]], epoch_times: dict[str, di
 def bench_recipes(
     data_root: str | Path,  # dataset root holding the categories
     categories: Sequence[str] = ("bottle", "screw"),  # categories with recorded runs
-    histories: str = "reports/convergence/{category}/paper/stfpm/history.json,reports/real/seed0/{category}/stfpm/history.json",  # paper's, then fast's training curve
+    histories: str = "reports/convergence/{category}/paper/stfpm/history.json,reports/convergence/anneal/seed0/{category}/stfpm/history.json",  # paper's, then fast's training curve
     out_dir: str | Path = "reports/bench",  # where bench_recipes.json and .md are written
     device: str = "cpu",  # cpu or cuda
     window: int = 10,  # epochs averaged by the plateau
