@@ -59,9 +59,14 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     return _with_image(path, _rgb_array, "image")
 
 # %% ../nbs/01_data.ipynb #be00f877
+def _mask_grey(im: Image.Image) -> np.ndarray:
+    "PIL image of any mode -> `H x W` uint8 grey levels, as stored."
+    return _to_uint8(np.asarray(im)) if im.mode in _WIDE_MODES else np.asarray(im.convert("L"))
+
+
 def _mask_array(im: Image.Image) -> np.ndarray:
     "PIL image of any mode -> boolean `H x W` mask."
-    a = _to_uint8(np.asarray(im)) if im.mode in _WIDE_MODES else np.asarray(im.convert("L"))
+    a = _mask_grey(im)
     return a > 0 if a.max(initial=0) <= 1 else a > 127
 
 # %% ../nbs/01_data.ipynb #a4eb1663
@@ -252,7 +257,7 @@ class MVTecCategory(ImageDataset):
 # %% ../nbs/01_data.ipynb #a683870c
 def _mask_levels(path: Path) -> int:
     "Number of distinct grey levels of a mask file (decoded)."
-    return _with_image(path, lambda im: len(np.unique(_to_uint8(np.asarray(im)) if im.mode in _WIDE_MODES else np.asarray(im.convert("L")))), "mask")
+    return _with_image(path, lambda im: len(np.unique(_mask_grey(im))), "mask")
 
 
 def _dangling(folder: Path) -> list[Path]:
@@ -294,8 +299,9 @@ def dataset_problems(
             mask = check("unreadable mask", load_mask, mask_path)
             if image is not None and mask is not None and image.shape[:2] != mask.shape:
                 problems.append(("mask size", f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {p} is {image.shape[1]}x{image.shape[0]}"))
-            if mask is not None and _mask_levels(mask_path) > 2:
-                problems.append(("grey mask", f"mask {mask_path} has {_mask_levels(mask_path)} grey levels, read as defect above 127; save it black and white"))
+            levels = None if mask is None else _mask_levels(mask_path)
+            if levels is not None and levels > 2:
+                problems.append(("grey mask", f"mask {mask_path} has {levels} grey levels, read as defect above 127; save it black and white"))
     problems += [("orphan mask", f"mask {m} has no image in {cat / 'test' / m.parent.name}; add the image or delete the mask") for m in _orphan_masks(cat)]
     return problems
 

@@ -199,8 +199,8 @@ def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identi
 # %% ../nbs/02a_train.ipynb #bed5a895
 def best_epoch(history: Sequence[dict[str, float]], select_by: str) -> int:
     "The epoch with the lowest finite `select_by` (the earliest on ties); 0 for an empty history."
-    key = lambda row: (not math.isfinite(row[select_by]), row[select_by] if math.isfinite(row[select_by]) else 0, row["epoch"])
-    return min(history, key=key)["epoch"] if history else 0
+    value = lambda row: row[select_by] if math.isfinite(row[select_by]) else math.inf
+    return min(history, key=lambda row: (value(row), row["epoch"]))["epoch"] if history else 0
 
 # %% ../nbs/02a_train.ipynb #33c19a69
 @dataclass
@@ -243,12 +243,13 @@ def _run_epoch(task: TrainTask, optimizer, scheduler, epoch: int, bar) -> dict[s
     task.module.train()
     for batch in task.batches(epoch):
         loss = task.loss(batch)
-        require(torch.isfinite(loss).item(), f"training diverged: the loss is {loss.item()} at epoch {epoch}, step "
-                f"{steps + 1}; lower the step size (--lr) or use another recipe")
+        value = loss.item()   # one device sync per step, for the check and the epoch's mean
+        require(math.isfinite(value), f"training diverged: the loss is {value} at epoch {epoch}, step {steps + 1}; "
+                f"lower the step size (--lr) or use another recipe")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step(); scheduler.step()
-        total, steps = total + loss.item(), steps + 1
+        total, steps = total + value, steps + 1
         bar.update(1)
     row = {"epoch": epoch, "loss": total / max(steps, 1), "lr": lr, **task.validate()}
     return row | {"seconds": time.perf_counter() - start}
