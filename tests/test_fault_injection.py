@@ -1,4 +1,4 @@
-"Fault injection beyond training: kill -9 a `run` in its assisted-head stage or after its scaling statistics, run it again, and get the metrics of an uninterrupted run."
+"Fault injection beyond training: kill -9 a `run` after its scaling statistics or in its assisted-head stage, a `batch` in the middle of a category, or `table` between the files it writes; the same command again gives the uninterrupted result."
 import json
 import os
 import signal
@@ -58,3 +58,82 @@ def test_kill_9_then_rerun_equals_uninterrupted(demo, reference, tmp_path, marke
     again = run(demo, out); _, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert metrics(out) == reference
+
+
+# --- a whole batch, and the report it ends with -------------------------------------------------------------------
+
+BATCH_PARAMS = ["-p", "image_size", "64", "-p", "epochs", "2", "-p", "batch_size", "8", "-p", "device", "cpu",
+                "-p", "methods", "stfpm,scaled,assisted", "-p", "scaling", "layer", "-p", "assisted_epochs", "6",
+                "-p", "assisted_steps", "4", "-p", "egs_draws", "50", "-p", "figure_images", "2"]
+
+
+def batch(demo: Path, out: Path) -> subprocess.Popen:
+    "`stfpm-nb batch` in a session of its own, so that a kill can take its papermill kernel with it (as a crash would)."
+    return subprocess.Popen([*CLI, "batch", "--data-root", str(demo), "--categories", "demo_brick", "--out", str(out),
+                             "--quiet", *BATCH_PARAMS], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=ENV, start_new_session=True)
+
+
+def batch_metrics(out: Path) -> dict:
+    m = json.loads((out / "demo_brick" / "metrics.json").read_text())
+    m.pop("seconds", None)
+    return m
+
+
+def tables(folder: Path) -> dict[str, bytes]:
+    "The report files of a batch folder (tables and figure), by name."
+    return {p.name: p.read_bytes() for p in folder.glob("results*")}
+
+
+@pytest.fixture(scope="module")
+def batch_reference(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("batch_ref") / "batch"
+    proc = batch(demo, out); _, err = proc.communicate(timeout=900)
+    assert proc.returncode == 0, err
+    return out
+
+
+def test_kill_9_during_a_batch_then_rerun_equals_uninterrupted(demo, batch_reference, tmp_path):
+    "SIGKILL the batch and its notebook's kernel in the middle of a category (statistics written), then the same command."
+    out = tmp_path / "batch"
+    proc, deadline = batch(demo, out), time.time() + 900
+    marker = out / ".demo_brick.work" / "scaling.pt"
+    while proc.poll() is None and not marker.exists() and time.time() < deadline: time.sleep(0.005)
+    killed = proc.poll() is None
+    if killed: os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert killed, "the batch finished before the category's statistics were written"
+    assert not (out / "demo_brick").exists() and not tables(out)     # nothing claims to be finished
+    again = batch(demo, out); _, err = again.communicate(timeout=900)
+    assert again.returncode == 0, err
+    assert batch_metrics(out) == batch_metrics(batch_reference)
+    assert tables(out) == tables(batch_reference)
+    assert not list(out.glob(".*.work"))                              # the resumed working folder became the result
+
+
+KILL_AT_RENAME = ("import os, signal, sys\n"
+                  "from stfpm_nb.cli import main\n"
+                  "replace, count, kill_at = os.replace, [0], int(os.environ['KILL_AT'])\n"
+                  "def dying_replace(src, dst):\n"
+                  "    count[0] += 1\n"
+                  "    if count[0] == kill_at: os.kill(os.getpid(), signal.SIGKILL)   # the file is written, not yet renamed\n"
+                  "    replace(src, dst)\n"
+                  "os.replace = dying_replace\n"
+                  "sys.exit(main())")
+
+
+@pytest.mark.parametrize("kill_at", [1, 4, 12])
+def test_kill_9_while_writing_the_report_then_rerun_equals_uninterrupted(batch_reference, tmp_path, kill_at):
+    "SIGKILL `stfpm-nb table` just before its `kill_at`-th file would be renamed into place: nothing half-written, and the rerun gives the same files."
+    folder = tmp_path / "batch"
+    (folder / "demo_brick").mkdir(parents=True)
+    (folder / "demo_brick" / "metrics.json").write_bytes((batch_reference / "demo_brick" / "metrics.json").read_bytes())
+    reference = tables(batch_reference)
+    dying = subprocess.run([sys.executable, "-c", KILL_AT_RENAME, "table", str(folder)], env={**ENV, "KILL_AT": str(kill_at)},
+                           capture_output=True, text=True, timeout=300)
+    assert dying.returncode == -signal.SIGKILL, dying.stderr
+    written = tables(folder)
+    assert len(written) == kill_at - 1 and all(written[name] == reference[name] for name in written)   # whole files only
+    again = subprocess.run([*CLI, "table", str(folder)], env=ENV, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert tables(folder) == reference
