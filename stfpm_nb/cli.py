@@ -8,7 +8,7 @@ import argparse, dataclasses, json, sys
 from collections import Counter
 from pathlib import Path
 
-from .core import UserError, require
+from .core import UserError, require, writable_folder
 
 # %% auto #0
 __all__ = ['main']
@@ -119,6 +119,7 @@ def cmd_batch(args) -> int:
     "Run the category notebook once per category with papermill; then build the tables."
     from stfpm_nb.batch import run_batch, parse_params
     from stfpm_nb.report import make_report
+    writable_folder(args.out)
     status = run_batch(args.notebook or default_notebook(), args.data_root, args.categories, args.out,
                        workers=args.workers, params=parse_params(args.param), force=args.force,
                        scheduler=args.scheduler, progress=not args.quiet)
@@ -134,6 +135,7 @@ def cmd_batch(args) -> int:
 def cmd_predict(args) -> int:
     "Score new images with an evaluated run: scores.csv, masks and overlays; unreadable files named and skipped."
     from stfpm_nb.predict import expand_inputs, load_detector, predict_folder
+    writable_folder(args.out)
     det = load_detector(args.run, args.method, fpr=args.fpr, device=args.device)
     frame, errors = predict_folder(det, expand_inputs(args.images), args.out, progress=not args.quiet)
     for e in errors: print(f"stfpm-nb: skipped: {e}", file=sys.stderr)
@@ -146,6 +148,8 @@ def cmd_predict(args) -> int:
 def cmd_export(args) -> int:
     "Write one method of an evaluated run as an ONNX or TorchScript graph."
     from stfpm_nb.predict import export_detector, load_detector
+    require(not Path(args.out).is_dir(), f"--out {args.out} is a folder: name the file to write, e.g. model.onnx")
+    writable_folder(Path(args.out).parent, "the folder of --out")
     path = export_detector(load_detector(args.run, args.method), args.out, args.format)
     print(f"wrote {path} ({args.format}): images (N,3,S,S) in [0, 1] -> maps (N,S,S), scores (N,)")
     return 0
@@ -154,6 +158,7 @@ def cmd_export(args) -> int:
 def cmd_table(args) -> int:
     "Collect a batch folder's metrics.json files into thesis-style tables and a figure."
     from stfpm_nb.report import make_report
+    if args.out: writable_folder(args.out)
     paths = make_report(args.run_dir, args.out, metrics=args.metrics, baseline=args.baseline)
     for kind, path in paths.items(): print(f"{kind}: {path}")
     return 0
@@ -181,6 +186,7 @@ def cmd_bench(args) -> int:
     "Speed and memory benchmarks, written under --out; with --data-root also the recipes' time to the paper's plateau and a full run."
     from stfpm_nb import bench_model, bench_metrics
     from stfpm_nb.convergence import bench_recipes
+    writable_folder(args.out)
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
     bench_model.bench_folding(args.out, device=args.device)
@@ -277,3 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stfpm-nb: interrupted; checkpoints are intact: run the same command again to continue", file=sys.stderr)
         return 130
+    except OSError as e:        # a file the system refused mid-run (disk full, permissions changed): name it
+        if e.filename is None: raise
+        print(f"stfpm-nb: error: {e.filename}: {e.strerror}: check the path, its permissions and the free space", file=sys.stderr)
+        return 2

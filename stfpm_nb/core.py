@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['UserError', 'set_seed', 'pick_device', 'resolve_precision', 'run_info']
+__all__ = ['UserError', 'writable_folder', 'set_seed', 'pick_device', 'resolve_precision', 'run_info']
 
 # %% ../nbs/00_core.ipynb #67034955
 class UserError(Exception):
@@ -23,6 +23,19 @@ def require(condition: bool, message: str) -> None:
     "Raise `UserError(message)` unless `condition` holds."
     if not condition:
         raise UserError(message)
+
+# %% ../nbs/00_core.ipynb #3ba634d9
+def writable_folder(path: str | os.PathLike, flag: str = "--out") -> Path:
+    "`path` if it is a folder that takes files, or can be created as one; else a `UserError` naming `flag` and `path`."
+    folder = Path(path)
+    require(not folder.exists() or folder.is_dir(), f"{flag} {path} is a file: name a folder (it is created when missing)")
+    base = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    require(base.is_dir(), f"{flag} {path} lies under the file {base}: name a folder")
+    try:
+        with tempfile.TemporaryFile(dir=base): pass
+    except OSError as e:
+        raise UserError(f"{flag} {path} cannot be written ({e.strerror}): choose a folder you can write to") from None
+    return folder
 
 # %% ../nbs/00_core.ipynb #e9ccc46e
 def parse_choices(spec: str | Sequence[str], choices: Sequence[str], what: str) -> tuple[str, ...]:

@@ -18,7 +18,8 @@ from torch.utils.data import Dataset, Subset
 from .core import UserError, require, atomic_write
 
 # %% auto #0
-__all__ = ['load_image', 'load_mask', 'MVTecCategory', 'dataset_problems', 'check_dataset', 'FolderDataset', 'holdout_split']
+__all__ = ['SURVIVABLE', 'load_image', 'load_mask', 'MVTecCategory', 'dataset_problems', 'check_dataset', 'category_warnings',
+           'FolderDataset', 'holdout_split']
 
 # %% ../nbs/01_data.ipynb #d342b673
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -320,6 +321,24 @@ def check_dataset(
     return {"train": len(found["train"]), "test": len(test),
             "masks": sum(s.mask_path is not None for s in test),
             "test_by_type": dict(sorted(Counter(s.defect_type for s in test).items()))}
+
+# %% ../nbs/01_data.ipynb #c32f94e4
+SURVIVABLE = ("grey mask", "orphan mask", "dangling link")   # a run reads the first above 127 and skips the others
+
+
+def category_warnings(
+    root: str | os.PathLike,  # folder holding the category folders
+    category: str,  # category folder name
+) -> list[str]:
+    "One line per kind of problem a run survives; a `UserError` (the first problem, and how many) for any other."
+    problems = dataset_problems(root, category)
+    fatal = [line for kind, line in problems if kind not in SURVIVABLE]
+    more = f" (and {len(fatal) - 1} more: `stfpm-nb check-data --deep` lists them all)" if len(fatal) > 1 else ""
+    require(not fatal, (fatal[0] if fatal else "") + more)
+    first = {}
+    for kind, line in problems: first.setdefault(kind, line)
+    counts = Counter(kind for kind, _ in problems)
+    return [f"{n} {kind}{'s' if n > 1 else ''}, the first: {first[kind]}" for kind, n in counts.items()]
 
 # %% ../nbs/01_data.ipynb #f1831057
 def split_indices(n: int, fraction: float, seed: int = 0) -> tuple[list[int], list[int]]:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_pipeline.ipynb #103a19ba
 from __future__ import annotations
-import dataclasses, json, shutil, time
+import dataclasses, json, shutil, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, write_json
-from .data import MVTecCategory, data_fingerprint, holdout_split
+from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, writable_folder, write_json
+from .data import MVTecCategory, category_warnings, data_fingerprint, holdout_split
 from .backbones import BACKBONES
 from .train import FitResult, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
@@ -102,8 +102,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     require(cfg.seed < 2**32, f"seed must be below 2**32, got {cfg.seed}")
     require(cfg.image_size >= 32, f"image_size must be at least 32 (three stride-16 feature maps), got {cfg.image_size}")
     require(0 < cfg.holdout < 1, f"holdout must be a fraction in (0, 1), got {cfg.holdout}")
-    require(not Path(cfg.out).exists() or Path(cfg.out).is_dir(),
-            f"--out {cfg.out} is a file: name a folder for the run (it is created when missing)")
+    writable_folder(cfg.out)
     cfg.precision = training_precision(cfg.precision, pick_device(cfg.device), cfg.backbone)
     return cfg
 
@@ -128,7 +127,8 @@ class Splits:
 
 # %% ../nbs/10_pipeline.ipynb #296d1007
 def load_splits(cfg: RunConfig) -> Splits:
-    "Train / hold-out / test sets of `cfg.category`, resized to `cfg.image_size` (validated when built)."
+    "Train / hold-out / test sets of `cfg.category`, resized to `cfg.image_size`, once the whole category passed the deep check."
+    for line in category_warnings(cfg.data_root, cfg.category): print(f"stfpm-nb: warning: {line}", file=sys.stderr)
     train_all = MVTecCategory(cfg.data_root, cfg.category, "train", image_size=cfg.image_size)
     train, holdout = holdout_split(train_all, fraction=cfg.holdout, seed=cfg.seed)
     return Splits(train, holdout, MVTecCategory(cfg.data_root, cfg.category, "test", image_size=cfg.image_size))

@@ -166,16 +166,27 @@ def read_train_state(path: Path) -> dict[str, Any]:
     return state
 
 # %% ../nbs/02a_train.ipynb #36aa2ea6
-def identity_mismatch(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> str | None:
-    "The first differing entry of two identities, as `key=saved vs key=current`; None when they are equal."
+DERIVED = ("data", "n_train", "n_holdout", "model.grey_target")   # follow from the data, the seed's split, the image size
+
+
+def identity_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[tuple[str, Any, Any]]:
+    "Every differing entry of two (nested) identities, as `(dotted key, saved, current)`."
+    found = []
     for key in sorted(set(saved) | set(current)):
         a, b = saved.get(key), current.get(key)
-        if isinstance(a, dict) and isinstance(b, dict):
-            found = identity_mismatch(a, b, f"{prefix}{key}.")
-            if found: return found
-        elif a != b:
-            return f"{prefix}{key}={a!r} but this run has {prefix}{key}={b!r}"
-    return None
+        if isinstance(a, dict) and isinstance(b, dict): found += identity_differences(a, b, f"{prefix}{key}.")
+        elif a != b: found.append((f"{prefix}{key}", a, b))
+    return found
+
+
+def identity_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> str | None:
+    "How two identities differ, the settings first (`key=saved but this run has key=current`), then what follows from them; None when equal."
+    found = identity_differences(saved, current)
+    derived = [d for d in found if any(d[0] == k or d[0].startswith(k + ".") for k in DERIVED)]
+    settings = [d for d in found if d not in derived]
+    text = "; ".join(f"{k}={a!r} but this run has {k}={b!r}" for k, a, b in settings or derived)
+    if settings and derived: text += f" (and so {', '.join(k for k, _, _ in derived)})"
+    return text or None
 
 
 def extendable(identity: dict[str, Any]) -> dict[str, Any]:

@@ -161,3 +161,34 @@ def test_unusual_valid_input_runs_one_method_and_tables(demo, tmp_path):
     assert set(m["methods"]) == {"stfpm"} and 0 <= m["methods"]["stfpm"]["pixel_auroc"] <= 1
     cli("table", tmp_path / "runs", "--out", tmp_path / "tables", check_rc=0)
     assert (tmp_path / "tables" / "results_image_auroc.md").is_file()
+
+
+def test_problems_a_run_survives_are_warned_not_silent(demo, tmp_path):
+    "A grey-level mask, a mask without an image and a dangling link: the run goes on, with one warning line per kind."
+    import shutil
+    import numpy as np
+    root = tmp_path / "data"; shutil.copytree(demo, root)
+    cat = root / "demo_brick"
+    mask = sorted((cat / "ground_truth").rglob("*_mask.png"))[0]
+    grey = np.asarray(Image.open(mask).convert("L")).copy(); grey[grey > 0] = 200; grey[0, 0] = 100
+    Image.fromarray(grey).save(mask)
+    shutil.copy(mask, mask.with_name("999_mask.png"))
+    (cat / "train" / "good" / "zz.png").symlink_to(cat / "train" / "good" / "nowhere.png")
+    proc = cli("run", "--data-root", root, "--category", "demo_brick", "--out", tmp_path / "run", *TINY, "--methods", "stfpm",
+               "--egs-draws", "20", check_rc=0)
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("stfpm-nb: warning:")]
+    assert [w.split(",")[0] for w in warnings] == ["stfpm-nb: warning: 1 dangling link", "stfpm-nb: warning: 1 grey mask",
+                                                    "stfpm-nb: warning: 1 orphan mask"], proc.stderr
+    assert "zz.png" in warnings[0] and mask.name in warnings[1] and "999_mask.png" in warnings[2]
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def test_rerun_with_other_settings_names_them(demo, tmp_path):
+    "A finished run folder asked for another seed or image size: refused in one line that names the setting, not a digest."
+    out = tmp_path / "run"
+    cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, check_rc=0)
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *TINY, "--seed", "3"),
+                      "seed=0 but this run has seed=3", "--force")
+    tiny32 = [*TINY]; tiny32[1] = "32"
+    assert_user_error(cli("train", "--data-root", demo, "--category", "demo_brick", "--out", out, *tiny32),
+                      "model.image_size=64 but this run has model.image_size=32")
