@@ -147,9 +147,8 @@ def cmd_predict(args) -> int:
 
 def cmd_export(args) -> int:
     "Write one method of an evaluated run as an ONNX or TorchScript graph."
-    from stfpm_nb.predict import export_detector, load_detector
-    require(not Path(args.out).is_dir(), f"--out {args.out} is a folder: name the file to write, e.g. model.onnx")
-    writable_folder(Path(args.out).parent, "the folder of --out")
+    from stfpm_nb.predict import export_detector, export_target, load_detector
+    export_target(args.out, args.format)   # before the model is loaded
     path = export_detector(load_detector(args.run, args.method), args.out, args.format)
     print(f"wrote {path} ({args.format}): images (N,3,S,S) in [0, 1] -> maps (N,S,S), scores (N,)")
     return 0

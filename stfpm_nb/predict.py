@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .core import UserError, require, write_json
+from .core import UserError, require, writable_folder, write_json
 from .data import IMAGE_EXTENSIONS, _rgb_array, load_image, resize_image
 from .metrics import _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
@@ -26,7 +26,7 @@ from .image_scaling import ImageScaledSTFPM
 # %% auto #0
 __all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'EXPORT_FORMATS', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch',
            'Prediction', 'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'colour_table', 'overlay',
-           'predict_folder', 'ExportGraph', 'export_detector', 'run_exported']
+           'predict_folder', 'ExportGraph', 'export_target', 'export_detector', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -241,12 +241,19 @@ class ExportGraph(torch.nn.Module):
 EXPORT_FORMATS = ("onnx", "torchscript")
 
 
-def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
-    "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
-    import warnings
+def export_target(path: str | os.PathLike, fmt: str = "onnx") -> Path:
+    "`path` if an export in format `fmt` can be written there (a file, not a folder, in a writable place); else a `UserError`."
     require(fmt in EXPORT_FORMATS, f"--format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     path = Path(path)
     require(not path.is_dir(), f"--out {path} is a folder; name the file to write, e.g. {path / ('model.' + ('onnx' if fmt == 'onnx' else 'pt'))}")
+    writable_folder(path.parent, f"the folder of --out {path}")
+    return path
+
+
+def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
+    "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
+    import warnings
+    path = export_target(path, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
     graph = ExportGraph(det).eval().cpu()
     example = torch.rand(2, 3, det.image_size, det.image_size, generator=torch.Generator().manual_seed(0))
