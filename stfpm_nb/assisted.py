@@ -25,7 +25,7 @@ from .scaling import (VARIANTS, ScaledSTFPM, ScalingStats, load_scaling_stats, s
 from .synth import SOURCES, SyntheticAnomaly, as_image, generator_for, match_channels, resize
 
 # %% auto #0
-__all__ = ['AssistedSegmenter', 'make_segmenter', 'save_assisted', 'load_assisted', 'AssistedParams', 'train_assisted']
+__all__ = ['AssistedSegmenter', 'load_assisted', 'AssistedParams', 'train_assisted']
 
 # %% ../nbs/07_assisted.ipynb #76cc7c8e
 INPUT_KINDS = ("teacher", "student", "discrepancy", "scaled")
@@ -261,7 +261,7 @@ def save_assisted(
         "extra": extra})
     return Path(path)
 
-
+# %% ../nbs/07_assisted.ipynb #c574a6e1
 def load_assisted(path: str | Path, device: str | torch.device = "cpu") -> AssistedSegmenter:
     "Rebuild a saved segmenter (STFPM, statistics, head) in eval mode on `device`."
     ck = read_checkpoint(path, expect=ASSISTED_FORMAT, version=ASSISTED_VERSION)

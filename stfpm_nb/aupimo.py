@@ -12,7 +12,7 @@ import numpy as np
 from .metrics import _curve_vertices, _fail_unless, _kth_largest, check_maps_masks
 
 # %% auto #0
-__all__ = ['FPR_BOUNDS', 'AupimoResult', 'aupimo', 'plot_aupimo_curves']
+__all__ = ['AupimoResult', 'aupimo', 'plot_aupimo_curves']
 
 # %% ../nbs/04a_aupimo.ipynb #78c35318
 def _log_area(fpr: np.ndarray, tpr: np.ndarray, low: float, high: float) -> float:
@@ -31,7 +31,7 @@ def _log_area(fpr: np.ndarray, tpr: np.ndarray, low: float, high: float) -> floa
 # %% ../nbs/04a_aupimo.ipynb #26257c8b
 FPR_BOUNDS = (1e-5, 1e-4)   # the paper's integration range of the mean normal-image FPR
 
-
+# %% ../nbs/04a_aupimo.ipynb #07a0b20b
 @dataclass
 class AupimoResult:
     "AUPIMO of each defective image of a test set, with what it was computed from."

@@ -19,7 +19,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_weights
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone', 'conv_bn_pairs', 'fold_batchnorm']
+__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone']
 
 # %% ../nbs/02_backbones.ipynb #b3ab5299
 class FeaturePyramid(nn.Module):

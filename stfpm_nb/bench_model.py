@@ -21,7 +21,7 @@ from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
 
 # %% auto #0
-__all__ = ['run', 'measure_folding', 'bench_folding', 'bench_full_run', 'full_run_markdown']
+__all__ = ['run', 'bench_folding', 'bench_full_run']
 
 # %% ../nbs/12_bench_model.ipynb #fae39ea6
 MODES = ("train_reuse", "train_no_reuse", "inference")
@@ -279,7 +279,7 @@ def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, 
             "folded_img_s": max(rates[True]), "speedup": max(rates[True]) / max(rates[False]), "rates": rates,
             "max_rel_map_diff": float((maps[True] - maps[False]).abs().max()) / span, "threads": torch.get_num_threads()}
 
-
+# %% ../nbs/12_bench_model.ipynb #cefd574a
 def bench_folding(
     out_dir: str | Path = "reports/bench",  # where bench_folding.json and .md are written
     backbones: Sequence[str] = ("efficientnet_lite0", "resnet18"),  # keys of `BACKBONES`
@@ -339,7 +339,7 @@ def bench_full_run(
     write_text(Path(out_dir) / "bench_run.md", full_run_markdown(report))
     return report
 
-
+# %% ../nbs/12_bench_model.ipynb #d196a7f7
 def full_run_markdown(report: dict[str, Any]) -> str:
     "The Markdown table of `bench_full_run`."
     p, runs = report["params"], report["runs"]

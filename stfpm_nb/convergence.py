@@ -20,7 +20,7 @@ from .stfpm import STFPM, MapSettings, anomaly_map, batch_images, evaluating, im
 from .synth import SyntheticAnomaly, generator_for
 
 # %% auto #0
-__all__ = ['LabelledImages', 'synthetic_validation_set', 'compare_maps', 'snapshot_metrics', 'bench_recipes']
+__all__ = ['synthetic_validation_set', 'compare_maps', 'snapshot_metrics', 'bench_recipes']
 
 # %% ../nbs/13_convergence.ipynb #a74f537a
 @dataclass

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['UserError', 'writable_folder', 'set_seed', 'pick_device', 'resolve_precision', 'run_info']
+__all__ = ['UserError', 'set_seed', 'pick_device']
 
 # %% ../nbs/00_core.ipynb #67034955
 class UserError(Exception):

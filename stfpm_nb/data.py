@@ -18,8 +18,7 @@ from torch.utils.data import Dataset, Subset
 from .core import UserError, require, atomic_write
 
 # %% auto #0
-__all__ = ['SURVIVABLE', 'load_image', 'load_mask', 'MVTecCategory', 'dataset_problems', 'check_dataset', 'category_warnings',
-           'FolderDataset', 'holdout_split']
+__all__ = ['load_image', 'MVTecCategory', 'check_dataset', 'FolderDataset', 'holdout_split']
 
 # %% ../nbs/01_data.ipynb #d342b673
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")

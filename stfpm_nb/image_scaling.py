@@ -15,8 +15,7 @@ from .metrics import image_auroc
 from .stfpm import AnomalyResult, discrepancy, evaluating, image_score
 
 # %% auto #0
-__all__ = ['IMAGE_VARIANTS', 'parse_image_variants', 'layer_statistics', 'ImageScaler', 'ImageScaledSTFPM', 'cross_fitted_auroc',
-           'select_image_variant', 'image_scaled_detectors']
+__all__ = ['ImageScaledSTFPM', 'select_image_variant', 'image_scaled_detectors']
 
 # %% ../nbs/05a_image_scaling.ipynb #a66aa791
 IMAGE_VARIANTS = ("layers-sum", "layers-max", "zscore", "mahalanobis")
@@ -132,7 +131,7 @@ def cross_fitted_auroc(variant: str, normal: torch.Tensor, synthetic: torch.Tens
         labels += [np.zeros(len(held)), np.ones(len(held))]
     return image_auroc(torch.cat(scores).numpy(), np.concatenate(labels))
 
-
+# %% ../nbs/05a_image_scaling.ipynb #c742a015
 def select_image_variant(
     detectors: dict[str, ImageScaledSTFPM],  # fitted detectors, keyed by name
     normal_features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]],  # hold-out pyramids

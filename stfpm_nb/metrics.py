@@ -13,8 +13,8 @@ from scipy import ndimage
 from .core import UserError
 
 # %% auto #0
-__all__ = ['ROC_VERTICES', 'image_auroc', 'pixel_auroc', 'roc_curve', 'pro_curve', 'aupro', 'threshold_from_normal', 'f1_score',
-           'iou_score', 'expected_goodness', 'Evaluation', 'evaluate', 'plot_roc', 'plot_pro', 'plot_goodness']
+__all__ = ['image_auroc', 'pixel_auroc', 'aupro', 'f1_score', 'iou_score', 'expected_goodness', 'Evaluation', 'evaluate',
+           'plot_roc', 'plot_pro', 'plot_goodness']
 
 # %% ../nbs/04_metrics.ipynb #7f6e49e4
 class MetricInputError(UserError, ValueError):
@@ -275,7 +275,7 @@ def pro_curve(
     maps, masks = check_maps_masks(maps, masks)
     return _pro_curve(maps, masks, fpr_limit, np.sort(maps[~masks]))
 
-
+# %% ../nbs/04_metrics.ipynb #65d97d91
 def _pro_curve(maps: np.ndarray, masks: np.ndarray, fpr_limit: float, normal: np.ndarray) -> ProCurve:
     "`pro_curve` of validated inputs, `normal` their normal pixel scores sorted ascending."
     _fail_unless(0 < fpr_limit <= 1, f"fpr_limit: expected a number in (0, 1], got {fpr_limit}")

@@ -29,7 +29,7 @@ from .predict import THRESHOLDS_FILE, normal_thresholds
 from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
 # %% auto #0
-__all__ = ['RunConfig', 'load_splits', 'RunResult', 'run_category']
+__all__ = ['RunConfig', 'RunResult', 'run_category']
 
 # %% ../nbs/10_pipeline.ipynb #fb635bf1
 METHODS = ("stfpm", "scaled", "scaled-image", "assisted")

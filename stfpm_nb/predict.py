@@ -24,9 +24,7 @@ from .assisted import load_assisted
 from .image_scaling import ImageScaledSTFPM
 
 # %% auto #0
-__all__ = ['FPR_GRID', 'THRESHOLDS_FILE', 'EXPORT_FORMATS', 'normal_thresholds', 'thresholds_at', 'image_array', 'to_batch',
-           'Prediction', 'Detector', 'evaluated_methods', 'load_detector', 'expand_inputs', 'colour_table', 'overlay',
-           'predict_folder', 'ExportGraph', 'export_target', 'export_detector', 'run_exported']
+__all__ = ['Prediction', 'Detector', 'load_detector', 'predict_folder', 'export_detector', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -125,7 +123,7 @@ class Detector:
         "A fixed colour scale from normal data: the median hold-out pixel to the 1e-6 hold-out threshold."
         return self.entry["pixel_threshold"][-1], self.entry["pixel_threshold"][0]
 
-
+# %% ../nbs/14_predict.ipynb #5f8152f7
 def evaluated_methods(run: str | os.PathLike) -> dict[str, Any]:
     "The `thresholds.json` of an evaluated run folder (method -> entry)."
     run = Path(run)
@@ -134,7 +132,7 @@ def evaluated_methods(run: str | os.PathLike) -> dict[str, Any]:
     require(path.is_file(), f"run {run} has no evaluated model ({THRESHOLDS_FILE} missing): run `stfpm-nb run` on it first")
     return json.loads(path.read_text())
 
-
+# %% ../nbs/14_predict.ipynb #a90e91c0
 def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e-3, device: str = "cpu") -> Detector:
     "The `method` (stfpm, scaled:<variant>, scaled-image[:<variant>], assisted) of an evaluated run folder, thresholds at hold-out rate `fpr`."
     run, table = Path(run), evaluated_methods(run)
@@ -249,7 +247,7 @@ def export_target(path: str | os.PathLike, fmt: str = "onnx") -> Path:
     writable_folder(path.parent, f"the folder of --out {path}")
     return path
 
-
+# %% ../nbs/14_predict.ipynb #2fe47d18
 def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
     "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
     import warnings

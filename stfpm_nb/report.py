@@ -14,7 +14,7 @@ import pandas as pd
 from .core import UserError, require, write_text, atomic_write
 
 # %% auto #0
-__all__ = ['collect_runs', 'metric_table', 'failed_categories', 'make_report']
+__all__ = ['collect_runs', 'metric_table', 'make_report']
 
 # %% ../nbs/08_report.ipynb #2d12ce96
 METRICS = ("image_auroc", "pixel_auroc", "aupro", "aupimo", "egs")
@@ -112,7 +112,7 @@ def metric_table(
                        baseline=baseline, failed=failed_categories(df))
     return table
 
-
+# %% ../nbs/08_report.ipynb #f6895756
 def failed_categories(df: pd.DataFrame) -> dict[str, str]:
     "Category -> error for the failed rows of `collect_runs`' frame."
     failed = df[df.status == "failed"]

@@ -16,8 +16,7 @@ from .core import UserError, parse_choices, pick_device, require, save_torch
 from .stfpm import AnomalyResult, anomaly_map, batch_images, discrepancy, evaluating, image_score
 
 # %% auto #0
-__all__ = ['VARIANTS', 'ScalingStats', 'fit_scaling_stats', 'save_scaling_stats', 'load_scaling_stats', 'ScaledSTFPM',
-           'scaled_detectors']
+__all__ = ['ScalingStats', 'fit_scaling_stats', 'load_scaling_stats', 'ScaledSTFPM', 'scaled_detectors']
 
 # %% ../nbs/05_scaling.ipynb #1aa5fd76
 @dataclass
@@ -212,7 +211,7 @@ def save_scaling_stats(path: str | Path, stats: ScalingStats) -> None:
         d[k] = None if getattr(stats, k) is None else [moments_to_dict(m) for m in getattr(stats, k)]
     save_torch(path, d)
 
-
+# %% ../nbs/05_scaling.ipynb #e8d61c34
 def load_scaling_stats(path: str | Path) -> ScalingStats:
     "Read statistics written by `save_scaling_stats`, refusing other files and versions."
     path = Path(path)

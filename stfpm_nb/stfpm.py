@@ -23,8 +23,8 @@ from .backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, check_backbone, f
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
-__all__ = ['RECIPES', 'BRIGHTNESS', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm',
-           'load_stfpm', 'STFPMRecipe', 'get_recipe', 'training_precision', 'train_stfpm', 'predict_dataset']
+__all__ = ['RECIPES', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm', 'load_stfpm',
+           'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
 
 # %% ../nbs/03_stfpm.ipynb #25cfc6bc
 LOSS_SCALE = 2.0  # the official main.py omits the paper's 0.5: its lr of 0.4 was tuned for twice the paper's loss
@@ -385,9 +385,11 @@ RECIPES: dict[str, STFPMRecipe] = {
                                schedule="cosine", decay=0.25),
                         ("brightness", "contrast"), variants=4, brightness="mean"),
 }
+
+# %% ../nbs/03_stfpm.ipynb #5d5d91e1
 BRIGHTNESS = ("none", "mean")
 
-
+# %% ../nbs/03_stfpm.ipynb #d2391126
 def get_recipe(name: str | STFPMRecipe, **overrides: Any) -> STFPMRecipe:
     "The recipe `name` (or a recipe itself) with optimisation fields and `augment` overridden by `overrides`."
     if isinstance(name, str):

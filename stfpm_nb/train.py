@@ -17,7 +17,7 @@ from tqdm import tqdm
 from .core import UserError, require, save_torch, set_seed, write_json
 
 # %% auto #0
-__all__ = ['Recipe', 'epochs_for', 'TrainTask', 'FitResult', 'fit']
+__all__ = ['Recipe', 'TrainTask', 'FitResult', 'fit']
 
 # %% ../nbs/02a_train.ipynb #e71bea1e
 OPTIMIZERS = ("sgd", "adam", "adamw")
