@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #1800c04b
 from __future__ import annotations
-import contextlib, json, os, platform, random, subprocess, sys, tempfile
+import contextlib, glob, json, os, platform, random, subprocess, sys, tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -102,6 +102,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):   # left by a writer that was killed
+            with contextlib.suppress(FileNotFoundError): stale.unlink()
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

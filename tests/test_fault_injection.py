@@ -137,3 +137,4 @@ def test_kill_9_while_writing_the_report_then_rerun_equals_uninterrupted(batch_r
     again = subprocess.run([*CLI, "table", str(folder)], env=ENV, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert tables(folder) == reference
+    assert not list(folder.glob(".*.tmp"))                               # the killed writer's temporary is gone too
