@@ -6,6 +6,7 @@ Usage: python tools/readme_results.py  (from the repository root). The tables si
 from pathlib import Path
 
 METRICS = {"image_auroc": "Image AUROC:", "pixel_auroc": "Pixel AUROC:", "aupro": "AU-PRO (FPR up to 0.3):",
+           "aupimo": "AUPIMO (per defective image, the share of its defect found at thresholds that flag 1e-5 to 1e-4 of the normal test pixels; mean over images):",
            "egs": "EGS (pooled pixel F1 at thresholds set from normal images, averaged over their uncertainty):"}
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
