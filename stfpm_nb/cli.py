@@ -137,7 +137,8 @@ def cmd_predict(args) -> int:
     from stfpm_nb.predict import expand_inputs, load_detector, predict_folder
     writable_folder(args.out)
     det = load_detector(args.run, args.method, fpr=args.fpr, device=args.device)
-    frame, errors = predict_folder(det, expand_inputs(args.images), args.out, progress=not args.quiet)
+    frame, errors = predict_folder(det, expand_inputs(args.images), args.out, progress=not args.quiet,
+                                   overlays=not args.no_overlays)
     for e in errors: print(f"stfpm-nb: skipped: {e}", file=sys.stderr)
     flagged = int(frame["anomalous"].sum()) if len(frame) else 0
     print(f"{len(frame)} images scored with {det.method} (thresholds at hold-out FPR {det.fpr:g}): {flagged} anomalous; "
@@ -245,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for scores.csv, masks/ and overlays/")
     p.add_argument("--method", default="stfpm", help="stfpm (default), scaled:<variant>, scaled-image[:<variant>] or assisted")
     p.add_argument("--fpr", type=float, default=1e-3, help="false-positive rate on the hold-out normals that sets both thresholds")
+    p.add_argument("--no-overlays", action="store_true", help="write scores.csv and masks only (faster)")
     p.add_argument("--device", default="cpu"); p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("export", help="one method of an evaluated run as an ONNX or TorchScript graph")
