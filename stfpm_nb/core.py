@@ -154,7 +154,7 @@ def git_commit(repo: str | os.PathLike | None = None) -> str:
         run = lambda *a: subprocess.run(["git", "-C", str(repo), *a], capture_output=True, text=True, timeout=10)
         head = run("rev-parse", "HEAD")
         if head.returncode != 0: return "unknown"
-        dirty = run("status", "--porcelain", "--untracked-files=no").stdout.strip()
+        dirty = run("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports").stdout.strip()
         return head.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
