@@ -186,7 +186,7 @@ def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: 
     level = np.minimum((np.clip((heat - lo) / max(hi - lo, 1e-12), 0, 1) * 256).astype(np.int32), 255)  # matplotlib's binning
     out = ((image.astype(np.uint16) * 141 + _blend_table()[level] + 128) >> 8).astype(np.uint8)   # 0.55 x image + 0.45 x colour
     if mask.any():   # the outline: background pixels 4-adjacent to the mask (skimage's find_boundaries, mode "outer")
-        out[ndimage.binary_dilation(mask, ndimage.generate_binary_structure(2, 1)) & ~mask] = 255
+        out[ndimage.binary_dilation(mask) & ~mask] = 255   # scipy's default structure: the 4-neighbourhood
     return out
 
 # %% ../nbs/14_predict.ipynb #06fe4828
