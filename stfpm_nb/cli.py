@@ -222,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", type=_csv, help="comma-separated: stfpm, scaled, scaled-image, assisted, or all "
                    "(default stfpm,scaled,scaled-image)")
     p.add_argument("--scaling", type=_csv, help="scaling variants: all, or some of layer, position, channel, position+channel")
-    p.add_argument("--image-scaling", type=_csv, help="image-level scaling variants: all, or some of layers-sum, "
-                   "layers-max, zscore, mahalanobis")
+    p.add_argument("--image-scaling", type=_csv, help="image-level scaling variants: all, or some of neighbours, "
+                   "layers-sum, layers-max, zscore, mahalanobis")
     p.add_argument("--sigma", type=float, help="Gaussian smoothing of STFPM and scaled maps, in pixels (0: none)")
     p.add_argument("--score", choices=["max", "topk"], help="image score of STFPM and scaled maps: topk (default, the mean of the top --topk share of pixels) or max (official)")
     p.add_argument("--topk", type=float, help="share of pixels averaged by --score topk")

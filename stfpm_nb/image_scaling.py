@@ -8,6 +8,7 @@ from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn.covariance import LedoitWolf
 
 from .core import parse_choices, require
@@ -18,7 +19,9 @@ from .stfpm import AnomalyResult, discrepancy, evaluating, image_score
 __all__ = ['ImageScaledSTFPM', 'select_image_variant', 'image_scaled_detectors']
 
 # %% ../nbs/05a_image_scaling.ipynb #a66aa791
-IMAGE_VARIANTS = ("layers-sum", "layers-max", "zscore", "mahalanobis")
+IMAGE_VARIANTS = ("neighbours", "layers-sum", "layers-max", "zscore", "mahalanobis")   # also the order of preference on ties
+NEIGHBOURS = 10      # hold-out images `neighbours` compares an image with
+SELF = 1 - 1e-6      # cosine similarity above which a reference image is the image itself
 
 
 def parse_image_variants(spec: str | Sequence[str]) -> tuple[str, ...]:
@@ -30,6 +33,12 @@ def layer_statistics(discrepancies: Sequence[torch.Tensor], topk: float = 0.01) 
     "(N, L, 2): per image and layer, the mean of the top `topk` share of `d_l` and the mean of `d_l`."
     return torch.stack([torch.stack([image_score(d, "topk", topk), d.flatten(1).mean(1)], 1) for d in discrepancies], 1)
 
+
+def teacher_embedding(teachers: Sequence[torch.Tensor]) -> torch.Tensor:
+    "(N, sum of channels) of unit norm: per layer the normalised mean over positions, layers weighted equally."
+    parts = [F.normalize(t.float().mean((2, 3)), dim=1) for t in teachers]
+    return torch.cat(parts, 1) / len(parts) ** 0.5
+
 # %% ../nbs/05a_image_scaling.ipynb #b0eb27bc
 class ImageScaler:
     "Standardisation of one variant's per-image statistic, fitted on hold-out normal images."
@@ -38,7 +47,9 @@ class ImageScaler:
         require(len(normal) >= 2, f"image-level scaling needs at least 2 normal images to fit, got {len(normal)}")
         self.variant = variant
         x = self.features(normal)
-        if variant == "mahalanobis":
+        if variant == "neighbours":
+            self.reference, self.k = x, min(NEIGHBOURS, len(x) - 1)   # scores and embeddings of the normal images
+        elif variant == "mahalanobis":
             lw = LedoitWolf().fit(x.double().numpy())
             self.location, self.precision = torch.from_numpy(lw.location_), torch.from_numpy(lw.precision_)
         else:
@@ -47,13 +58,18 @@ class ImageScaler:
         self.mean, self.std = raw.mean(), raw.std().clamp_min(1e-12)
 
     def features(self, stat: torch.Tensor) -> torch.Tensor:
-        "What is standardised: top-k means (layers-*), the score (zscore), log statistics (mahalanobis)."
+        "What is standardised: top-k means (layers-*), the score (zscore), log statistics (mahalanobis), score and embedding (neighbours)."
+        if self.variant == "neighbours": return stat.double()
         if self.variant == "zscore": return (stat.flatten(1) if stat.dim() > 1 else stat[:, None]).double()   # no len(): traceable
         if self.variant == "mahalanobis": return stat.flatten(1).double().clamp_min(1e-12).log()
         return stat[:, :, 0].double()
 
     def combined(self, x: torch.Tensor) -> torch.Tensor:
         "The variant's combination (N,) of standardised features."
+        if self.variant == "neighbours":   # the score over the mean score of the k most similar normal images but itself
+            sim = x[:, 1:] @ self.reference[:, 1:].T
+            nearest = sim.masked_fill(sim > SELF, -2.0).topk(self.k, dim=1).indices
+            return x[:, 0] / self.reference[:, 0][nearest].mean(1).clamp_min(1e-12)
         if self.variant == "mahalanobis":
             c = x - self.location
             return ((c @ self.precision) * c).sum(1)
@@ -98,6 +114,9 @@ class ImageScaledSTFPM:
             base = base if base is not None else self.scaled.predict_features(teachers, students)
             return base, base.scores.float().cpu()
         d = [discrepancy(t, s) for t, s in zip(teachers, students)]
+        if self.variant == "neighbours":   # STFPM's own score, beside where the image sits in the teacher's view
+            base = base if base is not None else self.model.maps_from(d)
+            return base, torch.cat([base.scores.float()[:, None], teacher_embedding(teachers)], 1).cpu()
         if with_map and base is None: base = self.model.maps_from(d)
         return base, layer_statistics(d, self.topk).float().cpu()
 
@@ -118,6 +137,12 @@ class ImageScaledSTFPM:
             return self.predict_features(*self.model.normalized_features(images01))
 
 # %% ../nbs/05a_image_scaling.ipynb #b5526b44
+def first_within_resolution(criterion: dict[str, float], n: int) -> str:
+    "The first key of `criterion` within 1/n of its best AUROC (n anomalies: 1/n is one anomaly moved past every normal image)."
+    best = max(criterion.values())
+    return next(k for k, v in criterion.items() if v >= best - 1 / n)
+
+
 def cross_fitted_auroc(variant: str, normal: torch.Tensor, synthetic: torch.Tensor, seed: int = 0) -> float:
     "Image AUROC of normal against synthetic statistics (image j of both from the same hold-out image), 2-fold cross-fitted."
     require(len(normal) == len(synthetic) and len(normal) >= 4,
@@ -138,10 +163,11 @@ def select_image_variant(
     synthetic_features: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]],  # pyramids of the same images with a synthetic anomaly
     seed: int = 0,  # fold split
 ) -> tuple[str, dict[str, float]]:
-    "The name with the highest cross-fitted synthetic-anomaly AUROC (first on ties), and every name's criterion."
-    crit = {name: cross_fitted_auroc(det.variant, det.statistic(*normal_features), det.statistic(*synthetic_features), seed)
-            for name, det in detectors.items()}
-    return max(crit, key=crit.get), crit
+    "The first name (in the order of IMAGE_VARIANTS) within 1/n of the best cross-fitted synthetic-anomaly AUROC, and every name's criterion."
+    preferred = sorted(detectors, key=lambda name: IMAGE_VARIANTS.index(detectors[name].variant))
+    crit = {name: cross_fitted_auroc(detectors[name].variant, detectors[name].statistic(*normal_features),
+                                     detectors[name].statistic(*synthetic_features), seed) for name in preferred}
+    return first_within_resolution(crit, len(synthetic_features[0][0])), crit
 
 
 def image_scaled_detectors(
