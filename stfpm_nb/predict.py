@@ -192,10 +192,10 @@ def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: 
 # %% ../nbs/14_predict.ipynb #06fe4828
 def _write_outputs(out: Path, stem: str, image: np.ndarray, heat: np.ndarray | None, mask: np.ndarray,
                    value_range: tuple[float, float]) -> None:
-    "One image's mask PNG and, unless `heat` is None, its overlay PNG (fast zlib level: the default cost more than the model)."
+    "One image's mask (PNG, fast zlib level: exact) and, unless `heat` is None, its overlay (JPEG: a picture to look at)."
     Image.fromarray((mask * 255).astype(np.uint8)).save(out / "masks" / f"{stem}.png", compress_level=1)
     if heat is not None:
-        Image.fromarray(overlay(image, heat, mask, value_range)).save(out / "overlays" / f"{stem}.png", compress_level=1)
+        Image.fromarray(overlay(image, heat, mask, value_range)).save(out / "overlays" / f"{stem}.jpg", quality=90)
 
 
 def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike, batch_size: int = 16,
