@@ -113,10 +113,10 @@ class ImageScaledSTFPM:
         if self.variant == "zscore":
             base = base if base is not None else self.scaled.predict_features(teachers, students)
             return base, base.scores.float().cpu()
-        d = [discrepancy(t, s) for t, s in zip(teachers, students)]
         if self.variant == "neighbours":   # STFPM's own score, beside where the image sits in the teacher's view
-            base = base if base is not None else self.model.maps_from(d)
+            base = base if base is not None else self.model.predict_features(teachers, students)
             return base, torch.cat([base.scores.float()[:, None], teacher_embedding(teachers)], 1).cpu()
+        d = [discrepancy(t, s) for t, s in zip(teachers, students)]
         if with_map and base is None: base = self.model.maps_from(d)
         return base, layer_statistics(d, self.topk).float().cpu()
 
