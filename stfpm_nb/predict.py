@@ -110,10 +110,13 @@ class Detector:
         self.fpr = fpr
         self.image_threshold, self.pixel_threshold = thresholds_at(entry, fpr)
 
-    @torch.no_grad()
     def predict(self, x: Any) -> Prediction:
         "Predict a path, PIL image, array, list of those, or a tensor batch in [0, 1]."
-        batch, sizes = to_batch(x, self.image_size)
+        return self.predict_batch(*to_batch(x, self.image_size))
+
+    @torch.no_grad()
+    def predict_batch(self, batch: torch.Tensor, sizes: list[tuple[int, int]]) -> Prediction:
+        "Predict what `to_batch` made: images (N,3,S,S) in [0, 1] and each input's (height, width)."
         res: AnomalyResult = self.model.predict(batch)
         return Prediction(res.maps.float().cpu(), res.scores.float().cpu(), self.image_threshold,
                           self.pixel_threshold, self.fpr, sizes)
@@ -198,6 +201,24 @@ def _write_outputs(out: Path, stem: str, image: np.ndarray, heat: np.ndarray | N
         Image.fromarray(overlay(image, heat, mask, value_range)).save(out / "overlays" / f"{stem}.jpg", quality=90)
 
 
+def _read_chunk(paths: Sequence[Path], size: int) -> tuple[list[Path], list[np.ndarray], Any, list[str]]:
+    "Decode one batch of files: (the readable paths, their images, `to_batch` of them or None, one error line per unreadable file)."
+    ok, images, errors = [], [], []
+    for p in paths:
+        try: images.append(load_image(p)); ok.append(p)
+        except UserError as e: errors.append(str(e))
+    return ok, images, (to_batch(images, size) if ok else None), errors
+
+
+def _finish_image(out: Path, stem: str, image: np.ndarray, pred: Prediction, i: int, overlays: bool,
+                  value_range: tuple[float, float]) -> float:
+    "Image `i` of `pred` at its own size: its mask and overlay written; the fraction of its pixels above the threshold."
+    heat = pred.map_at_size(i)
+    mask = heat > pred.pixel_threshold
+    _write_outputs(out, stem, image, heat if overlays else None, mask, value_range)
+    return float(mask.mean())
+
+
 def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike, batch_size: int = 16,
                    progress: bool = True, overlays: bool = True) -> tuple[Any, list[str]]:
     "Score `paths`, write masks, overlays (unless `overlays` is False) and scores.csv under `out`; (the scores frame, one error line per failed file)."
@@ -206,27 +227,27 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     from stfpm_nb.core import write_text
     out = Path(out); (out / "masks").mkdir(parents=True, exist_ok=True)
     if overlays: (out / "overlays").mkdir(exist_ok=True)
-    rows, errors, pending = [], [], []
+    chunks = [paths[start:start + batch_size] for start in range(0, len(paths), batch_size)]
+    rows, errors, fractions = [], [], []
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=not progress)
-    with ThreadPoolExecutor(1) as writer:   # encodes and writes the PNGs while the next batch is read and scored
-        for start in range(0, len(paths), batch_size):
-            images, ok = [], []
-            for p in paths[start:start + batch_size]:
-                try: images.append(load_image(p)); ok.append(p)
-                except UserError as e: errors.append(str(e))
-            bar.update(len(paths[start:start + batch_size]))
+    # three stages at once: the reader decodes the next batch and the writer finishes the last while this one is scored
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
+        upcoming = reader.submit(_read_chunk, chunks[0], det.image_size) if chunks else None
+        for k, chunk in enumerate(chunks):
+            ok, images, batch, failed = upcoming.result()
+            if k + 1 < len(chunks): upcoming = reader.submit(_read_chunk, chunks[k + 1], det.image_size)
+            errors += failed
+            bar.update(len(chunk))
             if not ok: continue
-            pred = det.predict(images)
+            pred = det.predict_batch(*batch)
             for i, (p, im) in enumerate(zip(ok, images)):
-                heat = pred.map_at_size(i)
-                mask = heat > pred.pixel_threshold
-                stem = f"{start + i:05d}_{p.stem}"
-                pending.append(writer.submit(_write_outputs, out, stem, im, heat if overlays else None, mask, det.display_range))
+                fractions.append(writer.submit(_finish_image, out, f"{k * batch_size + i:05d}_{p.stem}", im, pred, i,
+                                               overlays, det.display_range))
                 rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
-                             "anomalous_pixels": float(mask.mean()), "image_threshold": pred.image_threshold,
+                             "anomalous_pixels": None, "image_threshold": pred.image_threshold,
                              "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
-            while len(pending) > 2 * batch_size: pending.pop(0).result()    # at most two batches of images wait in memory
-        for f in pending: f.result()                                          # a failed write raises here
+            for f in fractions[:-2 * batch_size]: f.result()                # at most two batches of images wait in memory
+    for row, f in zip(rows, fractions): row["anomalous_pixels"] = f.result()   # a failed write raises here
     bar.close()
     frame = pd.DataFrame(rows)
     write_text(out / "scores.csv", frame.to_csv(index=False))
