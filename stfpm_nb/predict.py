@@ -228,7 +228,7 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     out = Path(out); (out / "masks").mkdir(parents=True, exist_ok=True)
     if overlays: (out / "overlays").mkdir(exist_ok=True)
     chunks = [paths[start:start + batch_size] for start in range(0, len(paths), batch_size)]
-    rows, errors, fractions = [], [], []
+    rows, errors, fractions, waited = [], [], [], 0
     bar = tqdm(total=len(paths), desc="predict", unit="img", disable=not progress)
     # three stages at once: the reader decodes the next batch and the writer finishes the last while this one is scored
     with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
@@ -246,7 +246,8 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
                 rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
                              "anomalous_pixels": None, "image_threshold": pred.image_threshold,
                              "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
-            for f in fractions[:-2 * batch_size]: f.result()                # at most two batches of images wait in memory
+            for f in fractions[waited:len(fractions) - 2 * batch_size]: f.result()   # at most two batches of images wait in memory
+            waited = max(waited, len(fractions) - 2 * batch_size)
     for row, f in zip(rows, fractions): row["anomalous_pixels"] = f.result()   # a failed write raises here
     bar.close()
     frame = pd.DataFrame(rows)
