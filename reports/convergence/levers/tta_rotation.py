@@ -8,11 +8,12 @@ scores' coefficient of variation, and test/good's mean score over the hold-out's
 """
 import json, math, sys
 from pathlib import Path
-import numpy as np, torch, torch.nn.functional as F
+import torch, torch.nn.functional as F
 import torchvision.transforms.v2.functional as TF
+from stfpm_nb.convergence import stack_items
 from stfpm_nb.data import MVTecCategory, holdout_split
 from stfpm_nb.metrics import image_auroc, pixel_auroc
-from stfpm_nb.stfpm import anomaly_map, discrepancy, image_score, load_stfpm, match_grey
+from stfpm_nb.stfpm import anomaly_map, discrepancy, image_score, load_stfpm
 
 run, data = Path(sys.argv[1]), sys.argv[2]
 params = json.loads((run / "metrics.json").read_text())["params"]
@@ -21,8 +22,6 @@ S = model.image_size
 test = MVTecCategory(data, params["category"], "test", image_size=S)
 _, holdout = holdout_split(MVTecCategory(data, params["category"], "train", image_size=S), params["holdout"], params["seed"])
 
-
-def stack(ds, key): return torch.stack([ds[i][key] for i in range(len(ds))])
 
 
 @torch.no_grad()
@@ -35,7 +34,7 @@ def product_map(x01: torch.Tensor) -> torch.Tensor:
 
 def view_map(x01: torch.Tensor, view: str) -> torch.Tensor:
     "Map of one view, brought back to the original image's frame."
-    x = match_grey(x01.expand(-1, 3, -1, -1), model.grey_target)   # the run's brightness matching
+    x = model.prepare(x01)                                          # RGB, the run's brightness matching
     if view.startswith("rot"):
         k = int(view[3:]) // 90
         return torch.rot90(product_map(torch.rot90(x, k, (2, 3))), -k, (1, 2))
@@ -46,9 +45,10 @@ def view_map(x01: torch.Tensor, view: str) -> torch.Tensor:
 
 
 views = ["rot0", "rot90", "rot180", "rot270", "padded 0", "padded 45"]
-sets = {"test": stack(test, "image"), "holdout": stack(holdout, "image")}
+truth = stack_items(test)
+sets = {"test": truth.images, "holdout": stack_items(holdout).images}
 maps = {v: {k: torch.cat([view_map(x[i:i + 16], v) for i in range(0, len(x), 16)]) for k, x in sets.items()} for v in views}
-labels, masks = np.array([test[i]["label"] for i in range(len(test))]), stack(test, "mask")[:, 0].numpy() > 0.5
+labels, masks = truth.labels, truth.masks
 print(f"run {run}, seed {params['seed']}")
 print("| views averaged | image AUROC | pixel AUROC | hold-out score CV | test/good mean / hold-out mean |")
 print("|---|---|---|---|---|")
