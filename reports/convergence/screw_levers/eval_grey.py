@@ -4,22 +4,16 @@ deviation), or not at all. Prints a markdown table.
 
     python reports/convergence/screw_levers/eval_grey.py reports/real/seed0/screw ../shared/data/mvtec_ad
 """
-import json, sys
-from pathlib import Path
-import numpy as np, torch
-from stfpm_nb.convergence import stack_items
-from stfpm_nb.data import MVTecCategory, holdout_split
+import sys
+import torch
+from stfpm_nb.convergence import layer_discrepancies, stack_items
 from stfpm_nb.metrics import image_auroc, pixel_auroc
-from stfpm_nb.stfpm import anomaly_map, discrepancy, image_score, load_stfpm
+from stfpm_nb.stfpm import anomaly_map, image_score
+from trained_run import load_run
 torch.set_num_threads(2)
-run, data = Path(sys.argv[1]), sys.argv[2]
-params = json.loads((run / "metrics.json").read_text())["params"]
-model = load_stfpm(run / "stfpm" / "best.pt").eval()
+params, model, train, holdout, test = load_run(sys.argv[1], sys.argv[2])
 S = model.image_size
-test = MVTecCategory(data, params["category"], "test", image_size=S)
-train, holdout = holdout_split(MVTecCategory(data, params["category"], "train", image_size=S), params["holdout"], params["seed"])
-target = model.grey_target
-model.grey_target = None
+model.grey_target = None   # each matching below is applied by hand, to images prepared without it
 truth = stack_items(test)
 X = {"train": model.prepare(stack_items(train).images), "holdout": model.prepare(stack_items(holdout).images), "test": model.prepare(truth.images)}
 
@@ -30,13 +24,7 @@ stats = {
   "median": lambda x: q(x, 0.5),
   "p90": lambda x: q(x, 0.9),
 }
-@torch.no_grad()
-def maps(x01):
-    out = []
-    for i in range(0, len(x01), 16):
-        z = model.normalize(x01[i:i+16])
-        out.append(anomaly_map([discrepancy(t, s) for t, s in zip(model.teacher_features(z), model.student_features(z))], S, "product", 0.0))
-    return torch.cat(out)
+def maps(x01): return anomaly_map(layer_discrepancies(model, x01), S, "product", 0.0)
 labels, masks = truth.labels, truth.masks
 print("| matching | image AUROC | pixel AUROC | test/good / hold-out mean score | defects / hold-out |")
 print("|---|---|---|---|---|")

@@ -4,29 +4,17 @@ the maxima of test/good and hold-out maps lie.
 
     python reports/convergence/screw_levers/eval_layers.py reports/real/seed0/screw ../shared/data/mvtec_ad
 """
-import json, sys
-from pathlib import Path
-import numpy as np, torch, torch.nn.functional as F
-from stfpm_nb.convergence import stack_items
-from stfpm_nb.data import MVTecCategory, holdout_split
+import sys
+import torch
+from stfpm_nb.convergence import layer_discrepancies, stack_items
 from stfpm_nb.metrics import image_auroc, pixel_auroc
-from stfpm_nb.stfpm import anomaly_map, discrepancy, image_score, load_stfpm
+from stfpm_nb.stfpm import anomaly_map, image_score
+from trained_run import load_run
 torch.set_num_threads(2)
-run, data = Path(sys.argv[1]), sys.argv[2]
-params = json.loads((run / "metrics.json").read_text())["params"]
-model = load_stfpm(run / "stfpm" / "best.pt").eval()
+params, model, train, holdout, test = load_run(sys.argv[1], sys.argv[2])
 S = model.image_size
-test = MVTecCategory(data, params["category"], "test", image_size=S)
-train, holdout = holdout_split(MVTecCategory(data, params["category"], "train", image_size=S), params["holdout"], params["seed"])
 truth = stack_items(test)
-@torch.no_grad()
-def discs(x):
-    out = []
-    for i in range(0, len(x), 16):
-        z = model.preprocess(x[i:i+16])
-        out.append([discrepancy(t, s) for t, s in zip(model.teacher_features(z), model.student_features(z))])
-    return [torch.cat(l) for l in zip(*out)]
-D = discs(truth.images); H = discs(stack_items(holdout).images)
+D, H = layer_discrepancies(model, truth.images), layer_discrepancies(model, stack_items(holdout).images)
 labels, masks = truth.labels, truth.masks
 good = labels == 0
 def rep(name, m_t, m_h):
