@@ -1,0 +1,28 @@
+"""The side-by-side table of README.md: each run of this folder beside the run of `reports/real` with the same
+category and seed (the default of its time, 40 epochs), from their metrics.json and synthetic.csv.
+
+    python reports/convergence/long/table.py
+"""
+import json
+from pathlib import Path
+import pandas as pd
+HERE = Path(__file__).parent
+REAL = HERE.parents[1] / "real"
+synthetic = pd.read_csv(HERE / "synthetic.csv", index_col=["length", "category", "seed"])
+
+def row(path: Path, name: str) -> dict:
+    r = json.loads(path.read_text()); p, m = r["params"], r["methods"]["stfpm"]
+    synth = synthetic.loc[(name, p["category"], p["seed"])]
+    return {"category": p["category"], "seed": p["seed"], "length": name, "epochs": r["stfpm_training"]["epochs_run"],
+            "hold-out discrepancy": r["stfpm_training"]["holdout_discrepancy"],
+            "synthetic image AUROC": synth.image_auroc, "synthetic pixel AUROC": synth.pixel_auroc,
+            "test image AUROC": m["image_auroc"], "test pixel AUROC": m["pixel_auroc"], "test AU-PRO": m["aupro"],
+            "test AUPIMO": m["aupimo"], "test EGS": m["egs"], "training s": r["seconds"]["train_stfpm"]}
+
+rows = []
+for path in sorted(HERE.glob("seed*/*/metrics.json")):
+    rows += [row(REAL / path.relative_to(HERE), "1x"), row(path, "2x")]
+table = pd.DataFrame(rows)
+table["training s"] = table["training s"].round().astype(int)
+print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
+for values in table.itertuples(index=False): print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values) + " |")
