@@ -4,9 +4,9 @@
 """
 import sys
 import torch
-from stfpm_nb.convergence import layer_discrepancies, stack_items
+from stfpm_nb.convergence import stack_items
 from stfpm_nb.metrics import aupro, image_auroc, pixel_auroc
-from stfpm_nb.stfpm import anomaly_map, evaluating, image_score
+from stfpm_nb.stfpm import anomaly_map, discrepancy, evaluating, image_score
 from trained_run import load_run
 torch.set_num_threads(2)
 runs = [load_run(run, sys.argv[1]) for run in sys.argv[2:]]
@@ -24,12 +24,12 @@ def row(name, maps):
           f"{aupro(maps.numpy(), truth.masks):.3f} |", flush=True)
 
 print("| map | image AUROC | pixel AUROC | AU-PRO |\n|---|---|---|---|")
-D = [layer_discrepancies(m, truth.images) for _, m, *_ in runs]
+feats = [pyramids(m) for _, m, *_ in runs]   # one forward pass per student; every map below derives from it
+D = [[discrepancy(t, s) for t, s in zip(*f)] for f in feats]
 maps = [anomaly_map(d, S, "product", 0.0) for d in D]
 for (p, *_), m in zip(runs, maps): row(f"seed {p['seed']} alone", m)
 n = len(runs)
 row(f"mean of the {n} maps", sum(maps) / n)
 row(f"per-layer mean of the {n} discrepancies, then the product", anomaly_map([sum(d[l] for d in D) / n for l in range(3)], S, "product", 0.0))
-feats = [pyramids(m) for _, m, *_ in runs]
 teacher, student_mean = feats[0][0], [sum(f[1][l] for f in feats) / n for l in range(3)]
-row(f"teacher against the mean of the {n} students' features", anomaly_map([0.5 * ((t - s) ** 2).sum(1) for t, s in zip(teacher, student_mean)], S, "product", 0.0))
+row(f"teacher against the mean of the {n} students' features", anomaly_map([discrepancy(t, s) for t, s in zip(teacher, student_mean)], S, "product", 0.0))
