@@ -1,24 +1,31 @@
 """Lite2 against Lite0 at the 80-epoch default, per category and seed: each run of `lite2_80/` beside the run of
 `reports/real` with the same category and seed (the Lite0 teacher), from their metrics.json and `synthetic80.csv`.
+The Lite0 runs are read from git at the commit that made them, so the table stays the same when `reports/real` is
+made again.
 
     python reports/convergence/teacher/table80.py
 """
 import json
+import subprocess
 from pathlib import Path
 import pandas as pd
 HERE = Path(__file__).parent
-REAL = HERE.parents[1] / "real"
+LITE0 = "c6e332d"   # the commit that made reports/real with Lite0 at 80 epochs
 MACHINE = {"Lite0": "EPYC, AVX2", "Lite2": "Xeon, AMX"}   # where each set of runs trained (2 cores, float32 both)
 synthetic = pd.read_csv(HERE / "synthetic80.csv", index_col=["teacher", "category", "seed"])
 
 
-def row(path: Path, teacher: str) -> dict:
-    r = json.loads(path.read_text()); p, m = r["params"], r["methods"]
-    key = (teacher, p["category"], p["seed"])
-    synth = synthetic.loc[key] if key in synthetic.index else None
+def lite0_run(run: Path) -> str:
+    "metrics.json of the Lite0 run of reports/real with the category and seed of the Lite2 run `run`, as git keeps it."
+    return subprocess.run(["git", "show", f"{LITE0}:reports/real/{run.relative_to(HERE / 'lite2_80').as_posix()}"],
+                          cwd=HERE, capture_output=True, text=True, check=True).stdout
+
+
+def row(text: str, teacher: str) -> dict:
+    r = json.loads(text); p, m = r["params"], r["methods"]
+    synth = synthetic.loc[(teacher, p["category"], p["seed"])]
     return {"category": p["category"], "seed": p["seed"], "teacher": teacher,
-            "synthetic image AUROC": synth.image_auroc if synth is not None else float("nan"),
-            "synthetic pixel AUROC": synth.pixel_auroc if synth is not None else float("nan"),
+            "synthetic image AUROC": synth.image_auroc, "synthetic pixel AUROC": synth.pixel_auroc,
             "test image AUROC": m["stfpm"]["image_auroc"], "test pixel AUROC": m["stfpm"]["pixel_auroc"],
             "test AU-PRO": m["stfpm"]["aupro"], "test EGS": m["stfpm"]["egs"],
             "scaled-image (neighbours) image AUROC": m["scaled-image:neighbours"]["image_auroc"],
@@ -27,7 +34,7 @@ def row(path: Path, teacher: str) -> dict:
 
 rows = []
 for path in sorted(HERE.glob("lite2_80/seed*/*/metrics.json")):
-    rows += [row(REAL / path.relative_to(HERE / "lite2_80"), "Lite0"), row(path, "Lite2")]
+    rows += [row(lite0_run(path), "Lite0"), row(path.read_text(), "Lite2")]
 table = pd.DataFrame(rows).sort_values(["category", "seed", "teacher"])
 print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
 for values in table.itertuples(index=False): print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values) + " |")
