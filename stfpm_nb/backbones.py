@@ -19,7 +19,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_weights
 from .core import UserError, require
 
 # %% auto #0
-__all__ = ['BACKBONES', 'imagenet_weights', 'make_backbone']
+__all__ = ['BACKBONES', 'DEFAULT_BACKBONE', 'imagenet_weights', 'make_backbone']
 
 # %% ../nbs/02_backbones.ipynb #b3ab5299
 class FeaturePyramid(nn.Module):
@@ -124,6 +124,9 @@ BACKBONES: dict[str, BackboneSpec] = {
 }
 
 
+
+# %% ../nbs/02_backbones.ipynb #862e5959
+DEFAULT_BACKBONE = "efficientnet_lite2"   # chosen on normal images (synthetic anomalies), see above
 
 # %% ../nbs/02_backbones.ipynb #2e01a9d0
 def check_backbone(name: str) -> str:

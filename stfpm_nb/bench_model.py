@@ -15,7 +15,7 @@ from tqdm import tqdm
 from torch.utils.data import TensorDataset
 
 from .core import bf16_is_native, pick_device, require, run_info, write_json, write_text
-from .backbones import BACKBONES, _resnet18_cache, check_backbone
+from .backbones import BACKBONES, DEFAULT_BACKBONE, _resnet18_cache, check_backbone
 from .stfpm import STFPM, STFPMTask
 from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
@@ -319,11 +319,12 @@ def bench_full_run(
     assisted_steps: int = 20,  # steps of the assisted head's one epoch
     image_size: int = 256,  # input side in pixels
     device: str = "cpu",  # cpu or cuda
+    backbone: str = DEFAULT_BACKBONE,  # the teacher (the run's default)
 ) -> dict[str, Any]:
     "Wall time of a `run` with every method and scaling variant against an STFPM-only `run`, training excluded."
     with tempfile.TemporaryDirectory() as tmp:
         base = dict(data_root=str(data_root), category=category, out=str(work_dir or tmp), epochs=1, assisted_epochs=1,
-                    assisted_steps=assisted_steps, image_size=image_size, device=device, progress=False)
+                    assisted_steps=assisted_steps, image_size=image_size, device=device, backbone=backbone, progress=False)
         rows = {}
         for name, methods in (("stfpm", "stfpm"), ("all", "all")):
             start = time.perf_counter()
@@ -333,7 +334,7 @@ def bench_full_run(
             rows[name] = {"wall_s": wall, "training_s": training, "evaluation_s": wall - training,
                           "evaluate_s": seconds["evaluate"]}
     report = {**run_info(dict(data_root=str(data_root), category=category, assisted_steps=assisted_steps, image_size=image_size,
-                                 device=device)),
+                                 device=device, backbone=backbone)),
               "runs": rows, "ratio": rows["all"]["evaluation_s"] / rows["stfpm"]["evaluation_s"]}
     write_json(Path(out_dir) / "bench_run.json", report)
     write_text(Path(out_dir) / "bench_run.md", full_run_markdown(report))
@@ -343,7 +344,8 @@ def bench_full_run(
 def full_run_markdown(report: dict[str, Any]) -> str:
     "The Markdown table of `bench_full_run`."
     p, runs = report["params"], report["runs"]
-    lines = [f"# A full run against STFPM alone ({p['category']}, {p['image_size']} px, device {p['device']})", "",
+    lines = [f"# A full run against STFPM alone ({p['category']}, {p['backbone']}, {p['image_size']} px, "
+             f"device {p['device']})", "",
              "| run | wall s | training s (excluded) | evaluation s (wall - training) | of which metrics.json `evaluate` s |",
              "|---|---|---|---|---|"]
     lines += [f"| {'every method and scaling variant' if k == 'all' else 'STFPM only'} | {r['wall_s']:.1f} | "

@@ -34,8 +34,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", required=True, help="folder holding the category folders (MVTec AD layout)")
     p.add_argument("--category", required=True, help="category folder name, e.g. bottle")
     p.add_argument("--out", required=True, help="run folder: checkpoints, metrics.json")
-    p.add_argument("--backbone", default=d.backbone, help="efficientnet_lite0 (default), efficientnet_lite1, "
-                   "efficientnet_lite2 (offline weights) or resnet18")
+    p.add_argument("--backbone", default=d.backbone, help="efficientnet_lite2 (default), efficientnet_lite1, "
+                   "efficientnet_lite0 (offline weights) or resnet18")
     p.add_argument("--teacher-weights", default=None, help="ImageNet weights file for resnet18 (IMAGENET1K_V1)")
     p.add_argument("--image-size", type=_positive_int, default=d.image_size)
     p.add_argument("--recipe", default=d.recipe, help="student training recipe: fast (default) or paper")

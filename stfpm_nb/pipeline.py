@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, writable_folder, write_json
 from .data import MVTecCategory, category_warnings, data_fingerprint, holdout_split
-from .backbones import BACKBONES
+from .backbones import BACKBONES, DEFAULT_BACKBONE
 from .train import FitResult, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
                             check_map_settings, evaluating, get_recipe, image_score, train_stfpm, training_precision)
@@ -41,7 +41,7 @@ class RunConfig:
     data_root: str = "data/demo"           # folder of category folders (MVTec AD layout), as the user gave it
     category: str = "demo_brick"           # category folder name
     out: str = "reports/scratch/run"       # run folder: models, metrics.json
-    backbone: str = "efficientnet_lite0"   # offline ImageNet teacher; "resnet18" is the official one
+    backbone: str = DEFAULT_BACKBONE      # offline ImageNet teacher (Lite2); "resnet18" is the official one
     teacher_weights: str | None = None     # ResNet-18 ImageNet weights file, when not in the torch cache
     image_size: int = 256                  # paper
     recipe: str = "fast"                   # student training: "fast" (default) or "paper" (stfpm.RECIPES)

@@ -19,7 +19,7 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
 from .core import UserError, autocast, pick_device, require, resolve_precision, save_torch
-from .backbones import BACKBONES, IMAGENET_MEAN, IMAGENET_STD, check_backbone, fold_batchnorm, make_backbone
+from .backbones import BACKBONES, DEFAULT_BACKBONE, IMAGENET_MEAN, IMAGENET_STD, check_backbone, fold_batchnorm, make_backbone
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
@@ -149,7 +149,7 @@ class STFPM(nn.Module):
     "Frozen ImageNet teacher, trainable student of the same architecture, preprocessing and map settings."
     def __init__(
         self,
-        backbone: str = "efficientnet_lite0",  # a key of `backbones.BACKBONES`
+        backbone: str = DEFAULT_BACKBONE,  # a key of `backbones.BACKBONES`
         image_size: int = 256,  # side every image is resized to
         teacher_weights: str | Path | None = None,  # ImageNet weights file; None: the offline copy
         pretrained: bool = True,  # load the teacher's ImageNet weights (False: random, for tests and loading)

@@ -130,3 +130,19 @@ def test_dask_local_cluster_on_loopback(setup, monkeypatch):
     assert result == {"good": "ok", "bad": "failed"}
     assert metrics(out/"good")["category"] == "good"
     assert "made to fail" in json.loads((out/"batch_status.json").read_text())["categories"]["bad"]["error"]
+
+
+def test_category_notebook_defaults_are_run_config_defaults():
+    "The papermill parameters of nbs/experiments/category.ipynb repeat RunConfig's defaults (the teacher included)."
+    import ast, dataclasses
+    from pathlib import Path
+    from stfpm_nb.pipeline import RunConfig, check_config
+    nb = nbformat.read(Path(__file__).parents[1]/"nbs/experiments/category.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell.source).body if isinstance(n, ast.Assign)}
+    # differ on purpose: the notebook's data_root "" means the demo data, and it evaluates every method by default
+    shared = {f.name for f in dataclasses.fields(RunConfig)} & values.keys() - {"data_root", "methods"}
+    assert {"backbone", "image_size", "recipe", "precision", "score", "seed"} <= shared
+    notebook = check_config(RunConfig(**{k: values[k] for k in shared}))
+    default = check_config(RunConfig())
+    assert {k: getattr(notebook, k) for k in shared} == {k: getattr(default, k) for k in shared}
