@@ -125,14 +125,14 @@ BACKBONES: dict[str, BackboneSpec] = {
 
 
 
-# %% ../nbs/02_backbones.ipynb #862e5959
-DEFAULT_BACKBONE = "efficientnet_lite2"   # chosen on normal images (synthetic anomalies), see above
-
 # %% ../nbs/02_backbones.ipynb #2e01a9d0
 def check_backbone(name: str) -> str:
     "Return `name` if it is a known backbone, else raise `UserError` listing the choices."
     require(name in BACKBONES, f"--backbone must be one of {', '.join(BACKBONES)}, got {name!r}")
     return name
+
+# %% ../nbs/02_backbones.ipynb #862e5959
+DEFAULT_BACKBONE = "efficientnet_lite2"   # chosen on normal images (synthetic anomalies), see above
 
 # %% ../nbs/02_backbones.ipynb #13054383
 def load_imagenet_state(name: str, net: nn.Module, path: Path) -> nn.Module:
