@@ -65,7 +65,10 @@ def parse_params(pairs: Sequence[Sequence[str]] | None) -> dict[str, Any]:
 
 # %% ../nbs/09_batch.ipynb #8dadd4d7
 _PAPERMILL = """
-import json, sys
+import ctypes, json, os, signal, sys
+if sys.platform.startswith("linux"):   # die with the process that started this one; the kernel, polling us, follows
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
+    if os.getppid() != int(sys.argv[6]): sys.exit("the batch that started this notebook has stopped")
 import papermill as pm
 notebook, output, kernel, parameters, shown = sys.argv[1:6]
 try:
@@ -93,7 +96,7 @@ def execute_notebook(notebook: str | os.PathLike, folder: Path, parameters: dict
     env = dict(os.environ)
     if threads: env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), **env}
     args = [sys.executable, "-c", _PAPERMILL, str(Path(notebook).resolve()), f"{parameters['category']}.ipynb",
-            kernel_name, json.dumps(parameters, default=str), shown_path(notebook)]
+            kernel_name, json.dumps(parameters, default=str), shown_path(notebook), str(os.getpid())]
     for _ in range(attempts):
         proc = subprocess.run(args, cwd=folder, env=env, capture_output=True, text=True)
         if proc.returncode == 0: return None

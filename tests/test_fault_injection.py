@@ -138,3 +138,30 @@ def test_kill_9_while_writing_the_report_then_rerun_equals_uninterrupted(batch_r
     assert again.returncode == 0, again.stderr
     assert tables(folder) == reference
     assert not list(folder.glob(".*.tmp"))                               # the killed writer's temporary is gone too
+
+
+def processes_in(folder: Path) -> list[int]:
+    "The processes whose working directory lies in `folder` (from Linux's /proc)."
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit(): continue
+        try: cwd = Path(os.readlink(entry / "cwd"))
+        except OSError: continue
+        if cwd.is_relative_to(folder): found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PR_SET_PDEATHSIG is Linux's")
+def test_kill_9_of_the_batch_process_alone_stops_its_notebook(demo, tmp_path):
+    "SIGKILL the batch process only, not its group (as `kill PID` or a scheduler might): its papermill process and kernel stop too, so no orphan trains beside the rerun."
+    out = (tmp_path / "batch").resolve()
+    proc, deadline = batch(demo, out), time.time() + 900
+    while proc.poll() is None and not (out / ".demo_brick.work" / "stfpm").exists() and time.time() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "the batch finished before the student's training started"
+    assert processes_in(out), "the notebook was expected to run in the category's working folder"
+    os.kill(proc.pid, signal.SIGKILL); proc.wait(timeout=60)
+    deadline = time.time() + 60
+    while processes_in(out) and time.time() < deadline: time.sleep(0.2)
+    assert not processes_in(out)
+    assert not (out / ".demo_brick.work" / "metrics.json").exists()   # an orphan would have finished the notebook
