@@ -41,7 +41,7 @@ class RunConfig:
     data_root: str = "data/demo"           # folder of category folders (MVTec AD layout), as the user gave it
     category: str = "demo_brick"           # category folder name
     out: str = "reports/scratch/run"       # run folder: models, metrics.json
-    backbone: str = DEFAULT_BACKBONE      # offline ImageNet teacher (Lite2); "resnet18" is the official one
+    backbone: str = DEFAULT_BACKBONE      # offline ImageNet teacher; "resnet18" is the official one
     teacher_weights: str | None = None     # ResNet-18 ImageNet weights file, when not in the torch cache
     image_size: int = 256                  # paper
     recipe: str = "fast"                   # student training: "fast" (default) or "paper" (stfpm.RECIPES)

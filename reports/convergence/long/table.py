@@ -5,17 +5,18 @@ has since been made again at 80 epochs, so the 40-epoch runs are read from git, 
     python reports/convergence/long/table.py
 """
 import json
-import subprocess
+import sys
 from pathlib import Path
 import pandas as pd
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+from report_tables import git_show, print_markdown
 FORTY = "e0ceaf6"   # the last commit whose reports/real holds the 40-epoch runs
 synthetic = pd.read_csv(HERE / "synthetic.csv", index_col=["length", "category", "seed"])
 
 def forty_epochs(run: Path) -> str:
     "metrics.json of the 40-epoch run of reports/real with the category and seed of `run`, as git keeps it."
-    return subprocess.run(["git", "show", f"{FORTY}:reports/real/{run.relative_to(HERE).as_posix()}"],
-                          cwd=HERE, capture_output=True, text=True, check=True).stdout
+    return git_show(FORTY, f"reports/real/{run.relative_to(HERE).as_posix()}", HERE)
 
 
 def row(text: str, name: str) -> dict:
@@ -32,5 +33,4 @@ for path in sorted(HERE.glob("seed*/*/metrics.json")):
     rows += [row(forty_epochs(path), "1x"), row(path.read_text(), "2x")]
 table = pd.DataFrame(rows)
 table["training s"] = table["training s"].round().astype(int)
-print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
-for values in table.itertuples(index=False): print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values) + " |")
+print_markdown(table)

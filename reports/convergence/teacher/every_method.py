@@ -4,19 +4,19 @@ the same report made with the Lite2 teacher (`reports/real` now): mean ± std ov
 Usage (from the repository root): python reports/convergence/teacher/every_method.py
 """
 import io
-import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from report_tables import git_show
 
 LITE0 = "c6e332d"   # the commit whose reports/real holds the Lite0 runs
 METRICS = {"image_auroc": "image AUROC", "pixel_auroc": "pixel AUROC", "aupro": "AU-PRO", "egs": "EGS"}
 
 
 def lite0(metric: str) -> pd.DataFrame:
-    text = subprocess.run(["git", "show", f"{LITE0}:reports/real/results_{metric}.csv"], check=True,
-                          capture_output=True, text=True).stdout
-    return pd.read_csv(io.StringIO(text), index_col="method")
+    return pd.read_csv(io.StringIO(git_show(LITE0, f"reports/real/results_{metric}.csv", Path.cwd())), index_col="method")
 
 
 def lite2(metric: str) -> pd.DataFrame:

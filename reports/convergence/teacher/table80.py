@@ -6,10 +6,12 @@ made again.
     python reports/convergence/teacher/table80.py
 """
 import json
-import subprocess
+import sys
 from pathlib import Path
 import pandas as pd
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+from report_tables import git_show, print_markdown
 LITE0 = "c6e332d"   # the commit that made reports/real with Lite0 at 80 epochs
 MACHINE = {"Lite0": "EPYC, AVX2", "Lite2": "Xeon, AMX"}   # where each set of runs trained (2 cores, float32 both)
 synthetic = pd.read_csv(HERE / "synthetic80.csv", index_col=["teacher", "category", "seed"])
@@ -17,8 +19,7 @@ synthetic = pd.read_csv(HERE / "synthetic80.csv", index_col=["teacher", "categor
 
 def lite0_run(run: Path) -> str:
     "metrics.json of the Lite0 run of reports/real with the category and seed of the Lite2 run `run`, as git keeps it."
-    return subprocess.run(["git", "show", f"{LITE0}:reports/real/{run.relative_to(HERE / 'lite2_80').as_posix()}"],
-                          cwd=HERE, capture_output=True, text=True, check=True).stdout
+    return git_show(LITE0, f"reports/real/{run.relative_to(HERE / 'lite2_80').as_posix()}", HERE)
 
 
 def row(text: str, teacher: str) -> dict:
@@ -36,8 +37,7 @@ rows = []
 for path in sorted(HERE.glob("lite2_80/seed*/*/metrics.json")):
     rows += [row(lite0_run(path), "Lite0"), row(path.read_text(), "Lite2")]
 table = pd.DataFrame(rows).sort_values(["category", "seed", "teacher"])
-print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
-for values in table.itertuples(index=False): print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values) + " |")
+print_markdown(table)
 print("\nmean ± std over the seeds\n")
 cols = [c for c in table.columns if c not in ("category", "seed", "teacher", "training s", "trained on")]
 print("| category | teacher | seeds | " + " | ".join(cols) + " |\n|" + "---|" * (len(cols) + 3))
