@@ -111,8 +111,8 @@ def _weight_above(u: np.ndarray, slot: np.ndarray, weights: np.ndarray) -> np.nd
     return np.cumsum(np.bincount(slot, weights, minlength=u.size + 1)[::-1])[:u.size]
 
 
-def _curve_vertices(normal: np.ndarray, anomalous: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    "`(thresholds, normal counts, anomalous weights)` of `score > t` at each vertex; `normal` sorted ascending."
+def _distinct_steps(normal: np.ndarray, anomalous: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    "Per distinct normal score u (descending): `(u, normal count > u, >= u, anomalous weight > u, >= u)`; `normal` sorted ascending."
     if weights is None: anomalous, weights = np.sort(anomalous), np.ones(anomalous.size)
     else: order = np.argsort(anomalous); anomalous, weights = anomalous[order], weights[order]  # sorted: faster search
     first = np.r_[0, np.flatnonzero(normal[1:] != normal[:-1]) + 1]   # first index of each distinct score
@@ -121,11 +121,21 @@ def _curve_vertices(normal: np.ndarray, anomalous: np.ndarray, weights: np.ndarr
     n_above = np.r_[0, n_at_or_above[:-1]]
     below = np.searchsorted(u, anomalous, side="left")                # distinct normal scores < each anomalous one
     at_or_below = below + (u[np.minimum(below, u.size - 1)] == anomalous)
-    w_above, w_at_or_above = _weight_above(u, below, weights), _weight_above(u, at_or_below, weights)
+    return u_desc, n_above, n_at_or_above, _weight_above(u, below, weights), _weight_above(u, at_or_below, weights)
+
+
+def _interleave(top: float, u_desc: np.ndarray, n_above: np.ndarray, n_at_or_above: np.ndarray,
+                w_above: np.ndarray, w_at_or_above: np.ndarray) -> tuple[np.ndarray, ...]:
+    "The vertices of `_distinct_steps` (or of a subset of its rows) in curve order, from `(0, 0)` at threshold `top`."
     interleave = lambda start, above, at_or_above: np.r_[start, np.column_stack([above, at_or_above]).ravel()]
-    top = max(normal[-1], anomalous.max(initial=normal[-1]))          # nothing lies above it
     return (interleave(top, u_desc, _below(u_desc)), interleave(0, n_above, n_at_or_above),
             interleave(0.0, w_above, w_at_or_above))
+
+
+def _curve_vertices(normal: np.ndarray, anomalous: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    "`(thresholds, normal counts, anomalous weights)` of `score > t` at each vertex; `normal` sorted ascending."
+    top = max(normal[-1], anomalous.max(initial=normal[-1]))          # nothing lies above it
+    return _interleave(top, *_distinct_steps(normal, anomalous, weights))
 
 # %% ../nbs/04_metrics.ipynb #6d69406d
 def _drop_collinear(x: np.ndarray, y: np.ndarray, *rest: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -139,13 +149,13 @@ def _drop_collinear(x: np.ndarray, y: np.ndarray, *rest: np.ndarray) -> tuple[np
     return tuple(a[keep] for a in (x, y, *rest))
 
 
-def _area_up_to(x: np.ndarray, y: np.ndarray, limit: float) -> float:
-    "Trapezoid area under `(x, y)` (x nondecreasing, reaching `limit`) from x[0] to `limit`."
-    i = int(np.searchsorted(x, limit, side="left"))  # first point at or past the limit
-    if i == 0: return 0.0
-    x0, x1, y0, y1 = x[i - 1], x[i], y[i - 1], y[i]
-    y_limit = y0 + (y1 - y0) * (limit - x0) / (x1 - x0)
-    return float(np.trapezoid(y[:i], x[:i]) + (limit - x0) * (y0 + y_limit) / 2)
+def _area_of_steps(x_above: np.ndarray, x_at: np.ndarray, y_above: np.ndarray, y_at: np.ndarray, limit: float) -> float:
+    "Area from 0 to `limit` under the curve through each step's segment `(x_above, y_above)`-`(x_at, y_at)` (the joins are vertical)."
+    i = int(np.searchsorted(x_at, limit, side="left"))   # the first segment reaching the limit: cut there
+    whole = float(np.sum((x_at[:i] - x_above[:i]) * (y_above[:i] + y_at[:i]))) / 2
+    if i == x_at.size: return whole
+    x0, x1, y0, y1 = x_above[i], x_at[i], y_above[i], y_at[i]
+    return whole + (limit - x0) * (y0 + y0 + (y1 - y0) * (limit - x0) / (x1 - x0)) / 2
 
 # %% ../nbs/04_metrics.ipynb #b6a749b8
 def _split_sorted(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,17 +286,20 @@ def pro_curve(
     return _pro_curve(maps, masks, fpr_limit, np.sort(maps[~masks]))
 
 # %% ../nbs/04_metrics.ipynb #65d97d91
-def _pro_curve(maps: np.ndarray, masks: np.ndarray, fpr_limit: float, normal: np.ndarray) -> ProCurve:
-    "`pro_curve` of validated inputs, `normal` their normal pixel scores sorted ascending."
+def _pro_curve(maps: np.ndarray, masks: np.ndarray, fpr_limit: float, normal: np.ndarray,
+               max_vertices: int = ROC_VERTICES) -> ProCurve:
+    "`pro_curve` of validated inputs, `normal` their normal pixel scores sorted ascending; the area from every vertex, about `max_vertices` of them kept."
     _fail_unless(0 < fpr_limit <= 1, f"fpr_limit: expected a number in (0, 1], got {fpr_limit}")
     weights, sizes, images = _pro_weights(masks)
     top = normal[np.searchsorted(normal, _score_past_fpr(normal, fpr_limit), side="left"):]   # every normal score >= the cut, ties included
-    thresholds, fp, pro = _curve_vertices(top, maps[masks], weights)
+    u, n_above, n_at, w_above, w_at = _distinct_steps(top, maps[masks], weights)
+    w_above, w_at = np.minimum(w_above, 1.0), np.minimum(w_at, 1.0)   # rounding could lift the sum of 1/(K |C_k|) over 1
+    area = _area_of_steps(n_above / normal.size, n_at / normal.size, w_above, w_at, fpr_limit)
+    keep = np.unique(np.linspace(0, u.size - 1, min(u.size, max_vertices // 2)).round().astype(np.int64))  # the last included
+    thresholds, fp, pro = _interleave(maps.max(), u[keep], n_above[keep], n_at[keep], w_above[keep], w_at[keep])
     if fpr_limit >= 1:   # the whole curve: finally everything, anomalies below all normal pixels too
         thresholds, fp, pro = np.r_[thresholds, _below(maps.min())], np.r_[fp, normal.size], np.r_[pro, 1.0]
-    fpr, pro = fp / normal.size, np.minimum(pro, 1.0)   # rounding could lift the sum of 1/(K |C_k|) over 1
-    area = _area_up_to(fpr, pro, fpr_limit)
-    fpr, pro, thresholds = _drop_collinear(fpr, pro, thresholds)
+    fpr, pro, thresholds = _drop_collinear(fp / normal.size, pro, thresholds)
     return ProCurve(fpr, pro, thresholds, fpr_limit, area / fpr_limit, sizes, images)
 
 

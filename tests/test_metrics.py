@@ -181,6 +181,22 @@ def test_pro_curve_points_reproduced_by_thresholds(maps, masks):
     assert c.fpr[-1] >= 0.3 and (c.fpr[:-1] < 0.3).all() and np.all(np.diff(c.fpr) >= 0)
 
 
+def test_pro_curve_thinned_but_exact():
+    rng = np.random.default_rng(10)                         # weak defects: anomalous scores interleave the normal ones
+    masks = np.zeros((12, 128, 128), bool); masks[:8, 20:100, 20:100] = True
+    maps = rng.random(masks.shape) + 0.2 * masks
+    full, kept = M._pro_curve(maps, masks, 0.3, np.sort(maps[~masks]), max_vertices=10**9), M.pro_curve(maps, masks)
+    assert full.fpr.size > 2 * M.ROC_VERTICES and kept.fpr.size <= M.ROC_VERTICES + 2
+    assert kept.aupro == full.aupro                         # the area never depends on the kept vertices
+    assert full.aupro == pytest.approx(ref_area(np.column_stack([full.fpr, full.pro]), 0.3) / 0.3, abs=1e-12)
+    assert (kept.fpr[-1], kept.pro[-1]) == (full.fpr[-1], full.pro[-1]) and kept.fpr[-1] >= 0.3
+    regions = ref_regions(masks)
+    for i in np.linspace(0, kept.fpr.size - 1, 12).astype(int):   # kept points are real points of the curve
+        t = kept.thresholds[i]
+        assert ((maps > t) & ~masks).sum() / (~masks).sum() == pytest.approx(kept.fpr[i], abs=1e-12)
+        assert np.mean([(maps[r] > t).mean() for r in regions]) == pytest.approx(kept.pro[i], abs=1e-12)
+
+
 def test_aupro_hand_cases():
     g = np.zeros((3, 10, 10), bool)
     g[0, 1, 1] = True                          # one-pixel defect
