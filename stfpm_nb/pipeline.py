@@ -5,6 +5,7 @@
 # %% ../nbs/10_pipeline.ipynb #103a19ba
 from __future__ import annotations
 import dataclasses, json, shutil, sys, time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -252,16 +253,34 @@ def test_truth(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([it["mask"][0].numpy() > 0.5 for it in items]), np.array([it["label"] for it in items])
 
 
-def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
-                      cfg: RunConfig, device: torch.device, base: MethodResult | None = None) -> MethodResult:
-    "Maps of the test and hold-out sets from their features, and every metric (image metrics only for an image-only method). `base`: the evaluated base method of an image-level detector, whose maps it reuses."
-    test = predict_from_features(detector, test_features, device, cfg.batch_size, base and base.test)
-    normal = predict_from_features(detector, normal_features, device, cfg.batch_size, base and base.normal)
-    if getattr(detector, "image_only", False):
-        return MethodResult(test, normal, Evaluation(roc_curve(test.scores.numpy(), labels)))
+def score_predictions(test: AnomalyResult, normal: AnomalyResult, masks: np.ndarray, labels: np.ndarray, cfg: RunConfig,
+                      image_only: bool = False) -> MethodResult:
+    "Every metric of one method's test and hold-out predictions (image metrics only for an image-only method)."
+    if image_only: return MethodResult(test, normal, Evaluation(roc_curve(test.scores.numpy(), labels)))
     ev = evaluate(test.maps.numpy(), masks, test.scores.numpy(), labels, normal.maps.numpy(),
                   n_draws=cfg.egs_draws, seed=cfg.seed)
     return MethodResult(test, normal, ev, aupimo(test.maps.numpy(), masks))
+
+
+def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
+                      cfg: RunConfig, device: torch.device, base: MethodResult | None = None) -> MethodResult:
+    "Maps of the test and hold-out sets from their features, and every metric. `base`: the evaluated base method of an image-level detector, whose maps it reuses."
+    test = predict_from_features(detector, test_features, device, cfg.batch_size, base and base.test)
+    normal = predict_from_features(detector, normal_features, device, cfg.batch_size, base and base.normal)
+    return score_predictions(test, normal, masks, labels, cfg, getattr(detector, "image_only", False))
+
+
+def evaluate_detectors(detectors: dict[str, Any], test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
+                       cfg: RunConfig, device: torch.device) -> dict[str, MethodResult]:
+    "Every detector's maps in turn (the networks use every thread), then their metrics side by side on as many threads."
+    maps: dict[str, tuple[AnomalyResult, AnomalyResult]] = {}   # in order, so an image-level detector finds its base's maps
+    for name, det in detectors.items():
+        base = maps.get(getattr(det, "base_method", None), (None, None))
+        maps[name] = tuple(predict_from_features(det, f, device, cfg.batch_size, b) for f, b in zip((test_features, normal_features), base))
+    with ThreadPoolExecutor(max(1, min(len(maps), torch.get_num_threads()))) as pool:
+        jobs = {name: pool.submit(score_predictions, *maps[name], masks, labels, cfg, getattr(det, "image_only", False))
+                for name, det in detectors.items()}
+        return {name: job.result() for name, job in jobs.items()}
 
 
 def method_summary(r: MethodResult, labels: np.ndarray, cfg: RunConfig, names: Sequence[str]) -> dict[str, Any]:
@@ -336,9 +355,7 @@ def run_category(cfg: RunConfig) -> RunResult:
     if "scaled-image" in cfg.methods:
         image_level, selection = image_level_detectors(cfg, model, splits, features[1])
         detectors |= image_level
-    methods: dict[str, MethodResult] = {}   # in order, so an image-level detector finds its base method evaluated
-    for name, det in detectors.items():
-        methods[name] = evaluate_detector(det, *features, masks, labels, cfg, device, methods.get(getattr(det, "base_method", None)))
+    methods = evaluate_detectors(detectors, *features, masks, labels, cfg, device)
     # evaluation: the forward passes, every method's maps and metrics (not the fitting of statistics and head)
     seconds = {"train_stfpm": fitted.seconds, **seconds, "evaluate": forward_seconds + time.perf_counter() - t1}
     record = metrics_record(cfg, fitted, methods, labels, seconds, image_names(splits.test), selection)
