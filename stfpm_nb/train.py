@@ -189,17 +189,17 @@ def identity_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> str | N
     return text or None
 
 
-def extendable(identity: dict[str, Any]) -> dict[str, Any]:
-    "`identity` without the run's length when the schedule is constant: its first epochs do not depend on the total."
+def comparable(identity: dict[str, Any]) -> dict[str, Any]:
+    "`identity` as it decides the training: without the floor in steps (its `epochs` are those the floor gave), and without the run's length when the schedule is constant (its first epochs do not depend on the total)."
     recipe = identity["recipe"]
-    if recipe["schedule"] != "constant": return identity
-    return identity | {"recipe": {k: v for k, v in recipe.items() if k not in ("epochs", "min_steps")}}
+    drop = ("epochs", "min_steps") if recipe["schedule"] == "constant" else ("min_steps",)
+    return identity | {"recipe": {k: v for k, v in recipe.items() if k not in drop}}
 
 
 def load_train_state(path: Path, module: nn.Module, optimizer, scheduler, identity: dict[str, Any]) -> list[dict]:
     "Restore module, optimizer, schedule and random states from `path` after checking the identity; the history."
     state = read_train_state(path)
-    differs = identity_mismatch(extendable(state["identity"]), extendable(identity))
+    differs = identity_mismatch(comparable(state["identity"]), comparable(identity))
     require(differs is None, f"{path} was trained with {differs}: use the same options to resume, "
             f"or --force to retrain in place, or another output folder")
     module.load_state_dict(state["module"])
