@@ -16,3 +16,11 @@ def print_markdown(table: pd.DataFrame) -> None:
     print("| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns))
     for values in table.itertuples(index=False):
         print("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in values) + " |")
+
+
+def print_means(table: pd.DataFrame, by: list[str], cols: list[str]) -> None:
+    "Mean ± standard deviation of `cols` over the rows of each group of `by` (the seeds), as a Markdown table."
+    print("| " + " | ".join(by) + " | seeds | " + " | ".join(cols) + " |\n|" + "---|" * (len(by) + len(cols) + 1))
+    for keys, g in table.groupby(by):
+        spread = lambda c: f" ± {g[c].std():.3f}" if len(g) > 1 else ""
+        print("| " + " | ".join(map(str, keys)) + f" | {len(g)} | " + " | ".join(f"{g[c].mean():.3f}{spread(c)}" for c in cols) + " |")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
-from report_tables import git_show, print_markdown
+from report_tables import git_show, print_markdown, print_means
 LITE0 = "c6e332d"   # the commit that made reports/real with Lite0 at 80 epochs
 MACHINE = {"Lite0": "EPYC, AVX2", "Lite2": "Xeon, AMX"}   # where each set of runs trained (2 cores, float32 both)
 synthetic = pd.read_csv(HERE / "synthetic80.csv", index_col=["teacher", "category", "seed"])
@@ -40,6 +40,4 @@ table = pd.DataFrame(rows).sort_values(["category", "seed", "teacher"])
 print_markdown(table)
 print("\nmean ± std over the seeds\n")
 cols = [c for c in table.columns if c not in ("category", "seed", "teacher", "training s", "trained on")]
-print("| category | teacher | seeds | " + " | ".join(cols) + " |\n|" + "---|" * (len(cols) + 3))
-for (category, teacher), g in table.groupby(["category", "teacher"]):
-    print(f"| {category} | {teacher} | {len(g)} | " + " | ".join(f"{g[c].mean():.3f}" + (f" ± {g[c].std():.3f}" if len(g) > 1 else "") for c in cols) + " |")
+print_means(table, ["category", "teacher"], cols)
