@@ -262,11 +262,17 @@ def score_predictions(test: AnomalyResult, normal: AnomalyResult, masks: np.ndar
     return MethodResult(test, normal, ev, aupimo(test.maps.numpy(), masks))
 
 
+def detector_maps(detector, test_features, normal_features, cfg: RunConfig, device: torch.device,
+                  base: tuple[AnomalyResult, AnomalyResult] | None = None) -> tuple[AnomalyResult, AnomalyResult]:
+    "The test and hold-out predictions of `detector` from their features; `base`: those of an image-level detector's base method."
+    base = base or (None, None)
+    return tuple(predict_from_features(detector, f, device, cfg.batch_size, b) for f, b in zip((test_features, normal_features), base))
+
+
 def evaluate_detector(detector, test_features, normal_features, masks: np.ndarray, labels: np.ndarray,
                       cfg: RunConfig, device: torch.device, base: MethodResult | None = None) -> MethodResult:
     "Maps of the test and hold-out sets from their features, and every metric. `base`: the evaluated base method of an image-level detector, whose maps it reuses."
-    test = predict_from_features(detector, test_features, device, cfg.batch_size, base and base.test)
-    normal = predict_from_features(detector, normal_features, device, cfg.batch_size, base and base.normal)
+    test, normal = detector_maps(detector, test_features, normal_features, cfg, device, base and (base.test, base.normal))
     return score_predictions(test, normal, masks, labels, cfg, getattr(detector, "image_only", False))
 
 
@@ -275,8 +281,7 @@ def evaluate_detectors(detectors: dict[str, Any], test_features, normal_features
     "Every detector's maps in turn (the networks use every thread), then their metrics side by side on as many threads."
     maps: dict[str, tuple[AnomalyResult, AnomalyResult]] = {}   # in order, so an image-level detector finds its base's maps
     for name, det in detectors.items():
-        base = maps.get(getattr(det, "base_method", None), (None, None))
-        maps[name] = tuple(predict_from_features(det, f, device, cfg.batch_size, b) for f, b in zip((test_features, normal_features), base))
+        maps[name] = detector_maps(det, test_features, normal_features, cfg, device, maps.get(getattr(det, "base_method", None)))
     with ThreadPoolExecutor(max(1, min(len(maps), torch.get_num_threads()))) as pool:
         jobs = {name: pool.submit(score_predictions, *maps[name], masks, labels, cfg, getattr(det, "image_only", False))
                 for name, det in detectors.items()}
