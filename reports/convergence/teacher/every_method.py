@@ -1,7 +1,8 @@
-"""Every method of `reports/real` with the Lite0 teacher (the report as committed at c6e332d, read from git) beside
-the same report made with the Lite2 teacher (`reports/real` now): mean ± std over seeds 0-2, per category.
+"""Every method of two versions of `reports/real`, side by side: mean ± std over seeds 0-2, per category, each
+version read from git at the commit that made it. By default the Lite0 report at 80 epochs (c6e332d) against the
+Lite2 report at 80 epochs (0eb663f); `0eb663f HEAD` compares the latter with the 160-epoch report.
 
-Usage (from the repository root): python reports/convergence/teacher/every_method.py
+Usage (from the repository root): python reports/convergence/teacher/every_method.py [BEFORE AFTER]
 """
 import io
 import sys
@@ -11,16 +12,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from report_tables import git_show
 
-LITE0 = "c6e332d"   # the commit whose reports/real holds the Lite0 runs
+BEFORE, AFTER = sys.argv[1:3] if len(sys.argv) == 3 else ("c6e332d", "0eb663f")   # Lite0 and Lite2, both at 80 epochs
 METRICS = {"image_auroc": "image AUROC", "pixel_auroc": "pixel AUROC", "aupro": "AU-PRO", "egs": "EGS"}
 
 
-def lite0(metric: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(git_show(LITE0, f"reports/real/results_{metric}.csv", Path.cwd())), index_col="method")
-
-
-def lite2(metric: str) -> pd.DataFrame:
-    return pd.read_csv(Path("reports/real") / f"results_{metric}.csv", index_col="method")
+def results(commit: str, metric: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(git_show(commit, f"reports/real/results_{metric}.csv", Path.cwd())), index_col="method")
 
 
 def cell(frame: pd.DataFrame, method: str, category: str) -> str:
@@ -29,10 +26,10 @@ def cell(frame: pd.DataFrame, method: str, category: str) -> str:
 
 
 for category in ("screw", "bottle"):
-    print(f"\n{category}, mean ± std over seeds 0-2: Lite0 (c6e332d) -> Lite2 (reports/real)\n")
+    print(f"\n{category}, mean ± std over seeds 0-2: {BEFORE} -> {AFTER}\n")
     print("| method | " + " | ".join(METRICS.values()) + " |")
     print("|---|" + "---|" * len(METRICS))
-    tables = {m: (lite0(m), lite2(m)) for m in METRICS}
-    for method in lite2("image_auroc").index:
+    tables = {m: (results(BEFORE, m), results(AFTER, m)) for m in METRICS}
+    for method in tables["image_auroc"][1].index:
         cells = [f"{cell(a, method, category)} -> {cell(b, method, category)}" for a, b in tables.values()]
         print(f"| {method} | " + " | ".join(cells) + " |")
