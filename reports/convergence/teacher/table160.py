@@ -12,12 +12,14 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 from report_tables import git_show, print_markdown, print_means
 REAL_LITE2 = "0eb663f"   # the commit that made reports/real with Lite2 at 80 epochs
-synthetic = {80: pd.read_csv(HERE / "synthetic80.csv").query("teacher == 'Lite2'"), 160: pd.read_csv(HERE / "synthetic160.csv")}
+synthetic = {epochs: pd.read_csv(HERE / name).set_index(["category", "seed"])   # synthetic-anomaly figures per run
+             for epochs, name in ((80, "synthetic80.csv"), (160, "synthetic160.csv"))}
+synthetic[80] = synthetic[80].query("teacher == 'Lite2'")
 
 
 def row(text: str, epochs: int) -> dict:
     r = json.loads(text); p, m = r["params"], r["methods"]
-    s = synthetic[epochs].set_index(["category", "seed"]).loc[(p["category"], p["seed"])]
+    s = synthetic[epochs].loc[(p["category"], p["seed"])]
     return {"category": p["category"], "seed": p["seed"], "epochs": epochs,
             "hold-out discrepancy": r["stfpm_training"]["holdout_discrepancy"],
             "synthetic image AUROC": s.image_auroc, "synthetic pixel AUROC": s.pixel_auroc,
