@@ -127,7 +127,8 @@ def check_images(images01: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/03_stfpm.ipynb #8d13bc6e
 def match_grey(x01: torch.Tensor, target: float) -> torch.Tensor:
     "Images (N,3,S,S) in [0, 1], each scaled so that its mean grey level is `target` (clipped to [0, 1])."
-    gain = target / x01.mean((1, 2, 3), keepdim=True).clamp_min(1 / 255)
+    grey = x01.double().mean((1, 2, 3), keepdim=True).to(x01.dtype)   # summed in float64: see the note above
+    gain = target / grey.clamp_min(1 / 255)
     return (x01 * gain).clamp(0, 1)
 
 # %% ../nbs/03_stfpm.ipynb #735d3ee2
@@ -141,8 +142,8 @@ def evaluating(model: nn.Module):
 
 
 def normalized(features: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    "Each feature map in float32, L2-normalised over channels."
-    return [F.normalize(f.float(), dim=1) for f in features]
+    "Each feature map in float32 (float64 stays float64), L2-normalised over channels."
+    return [F.normalize(f if f.dtype == torch.float64 else f.float(), dim=1) for f in features]
 
 # %% ../nbs/03_stfpm.ipynb #cb5a54fc
 class STFPM(nn.Module):
@@ -196,7 +197,7 @@ def prepare(self: STFPM, images01: torch.Tensor | Sequence[torch.Tensor]) -> tor
     if isinstance(images01, (list, tuple)):
         require(len(images01) > 0, "got an empty list of images")
         return torch.cat([self.prepare(x) for x in images01])
-    x = check_images(images01).to(self.device, torch.float32)
+    x = check_images(images01).to(self.device, self.mean.dtype)   # float32; float64 in a model made `.double()`
     x = x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
     if tuple(x.shape[-2:]) != (self.image_size, self.image_size):
         x = F.interpolate(x, size=(self.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)

@@ -1,4 +1,5 @@
-"ONNX export on real MVTec AD images: the graph's maps and scores equal PyTorch's within 1e-4 on every test image."
+"""ONNX export on real MVTec AD images: the graph's maps and scores equal PyTorch's within 1e-4 on every test image,
+and within float32's accuracy (5e-5 of the largest map value; a mean summed in float32 once made it 1e-4 to 5e-4)."""
 from pathlib import Path
 
 import numpy as np
@@ -28,5 +29,5 @@ def test_onnx_maps_equal_pytorch_on_real_images(category, tmp_path):
         x = torch.stack([test[i]["image"] for i in range(start, min(start + 32, len(test)))])
         ref = det.predict(x)
         maps, scores = run_exported(path, x)
-        assert np.abs(maps - ref.maps.numpy()).max() < 1e-4
-        assert np.abs(scores - ref.scores.numpy()).max() < 1e-4
+        worst = max(np.abs(maps - ref.maps.numpy()).max(), np.abs(scores - ref.scores.numpy()).max())
+        assert worst < 1e-4 and worst < 5e-5 * ref.maps.abs().max().item()
