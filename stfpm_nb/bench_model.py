@@ -14,14 +14,14 @@ from tqdm import tqdm
 
 from torch.utils.data import TensorDataset
 
-from .core import bf16_is_native, pick_device, require, run_info, write_json, write_text
+from .core import bf16_is_native, pick_device, require, reuse_freed_memory, run_info, write_json, write_text
 from .backbones import BACKBONES, DEFAULT_BACKBONE, _resnet18_cache, check_backbone
 from .stfpm import STFPM, STFPMTask
 from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
 
 # %% auto #0
-__all__ = ['run', 'bench_folding', 'bench_full_run']
+__all__ = ['run', 'bench_folding', 'bench_memory', 'bench_full_run']
 
 # %% ../nbs/12_bench_model.ipynb #fae39ea6
 MODES = ("train_reuse", "train_no_reuse", "inference")
@@ -94,9 +94,10 @@ def teacher_weights_note(backbone: str) -> str:
 
 
 def _bench_setup(backbone: str, image_size: int, n_images: int, device: str, precision: str, threads: int | None,
-                 seed: int) -> tuple[STFPM, torch.Tensor, str, torch.device]:
+                 seed: int, reuse_memory: bool = True) -> tuple[STFPM, torch.Tensor, str, torch.device]:
     "The model (ImageNet teacher where available) at `precision`, seeded random images on the CPU, the weights note, the device."
     if threads: torch.set_num_threads(threads)
+    if reuse_memory: reuse_freed_memory()   # as the command line and the pipeline run (00_core)
     dev, note = pick_device(device), teacher_weights_note(backbone)
     model = STFPM(backbone, image_size, pretrained=note == "imagenet").to(dev)
     model.precision = precision
@@ -104,9 +105,9 @@ def _bench_setup(backbone: str, image_size: int, n_images: int, device: str, pre
 
 
 def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images: int, device: str,
-            precision: str = "fp32", threads: int | None = None, seed: int = 0) -> dict[str, Any]:
-    "Throughput and memory of one `mode` for one backbone at one precision, in this process."
-    model, images01, note, dev = _bench_setup(backbone, image_size, n_images, device, precision, threads, seed)
+            precision: str = "fp32", threads: int | None = None, seed: int = 0, reuse_memory: bool = True) -> dict[str, Any]:
+    "Throughput and memory of one `mode` for one backbone at one precision, in this process (glibc keeping freed memory unless `reuse_memory` is False)."
+    model, images01, note, dev = _bench_setup(backbone, image_size, n_images, device, precision, threads, seed, reuse_memory)
     rss_before = _rss_mb()
     _reset_peak_rss()
     if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
@@ -116,7 +117,7 @@ def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images
             "batch_size": batch_size, "n_images": n_images, "img_per_s": n_images / timing["seconds"], **timing,
             "peak_rss_mb": _peak_rss_mb(), "rss_increase_mb": _peak_rss_mb() - rss_before,
             "cuda_peak_mb": torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else None,
-            "threads": torch.get_num_threads(), "device": str(dev)}
+            "threads": torch.get_num_threads(), "device": str(dev), "reuse_memory": reuse_memory}
 
 # %% ../nbs/12_bench_model.ipynb #6269d31f
 def in_fresh_process(name: str, **kwargs: Any) -> Any:
@@ -222,6 +223,8 @@ def markdown_report(report: dict[str, Any]) -> str:
                   f"{lim['matmul_gflops']:.0f}, 3x3 convolution {lim['conv3x3_gflops']:.0f}). GFLOP per image (train cached / live / "
                   "inference): " + "; ".join(f"{b} " + " / ".join(f"{g[m]:.2f}" for m in MODES) for b, g in report["gflop_per_image"].items()) + "."]
     lines += ["", f"Teacher cache: " + ", ".join(f"{b} {mb:.2f} MB/image" for b, mb in report["cache_mb_per_image"].items()) + ".",
+              f"glibc keeps freed memory for reuse (`reuse_freed_memory`, 00_core; `bench_memory.md` measures it): "
+              f"{'yes' if report['results'][0].get('reuse_memory') else 'no'}.",
               f"Load average (1 min) at start and end: {report['load_average'][0]:.2f}, {report['load_average'][1]:.2f} "
               f"on {os.cpu_count()} CPUs; on a shared machine these numbers are lower bounds.",
               f"Machine: {v['platform']}, {v['device']}; torch {v['torch']}, torchvision {v['torchvision']}, "
@@ -308,6 +311,39 @@ def bench_folding(
               f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
     write_json(Path(out_dir) / "bench_folding.json", report)
     write_text(Path(out_dir) / "bench_folding.md", "\n".join(lines))
+    return report
+
+# %% ../nbs/12_bench_model.ipynb #53dd3308
+def bench_memory(
+    out_dir: str | Path = "reports/bench",  # where bench_memory.json and .md are written
+    backbones: Sequence[str] = ("efficientnet_lite0", "efficientnet_lite2"),  # keys of `BACKBONES`
+    modes: Sequence[str] = ("train_reuse", "inference"),  # keys of `MODES`
+    image_size: int = 256, batch_size: int = 32, n_images: int = 64,  # as `run`
+    device: str = "cpu", threads: int | None = None, rounds: int = 2,  # torch threads (None: torch's default); alternations
+) -> dict[str, Any]:
+    "Throughput and peak RSS with glibc's default allocation and with freed memory kept, alternated; JSON + Markdown to `out_dir`."
+    params = dict(backbones=list(backbones), modes=list(modes), image_size=image_size, batch_size=batch_size,
+                  n_images=n_images, device=device, threads=threads, rounds=rounds)
+    load_start = os.getloadavg()[0]
+    runs = [in_fresh_process("measure", backbone=b, mode=m, image_size=image_size, batch_size=batch_size, n_images=n_images,
+                             device=device, threads=threads, reuse_memory=keep)
+            for _ in range(rounds) for b in backbones for m in modes for keep in (False, True)]
+    best = lambda b, m, keep, key: max(r[key] for r in runs if (r["backbone"], r["mode"], r["reuse_memory"]) == (b, m, keep))
+    rows = [{"backbone": b, "mode": m, **{f"{k}_{'kept' if keep else 'default'}": best(b, m, keep, key)
+             for keep in (False, True) for k, key in (("img_s", "img_per_s"), ("peak_rss_mb", "peak_rss_mb"))}}
+            for b in backbones for m in modes]
+    report = {**run_info(params), "load_average": [load_start, os.getloadavg()[0]], "summary": rows, "results": runs}
+    lines = [f"# Freed memory kept for reuse against glibc's default ({image_size}x{image_size}, batch {batch_size}, "
+             f"{n_images} images, device {device}, {runs[0]['threads']} torch threads)", "",
+             "| backbone | mode | img/s, glibc default | img/s, freed memory kept | speed-up | peak RSS MB, default / kept |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['backbone']} | {r['mode']} | {r['img_s_default']:.2f} | {r['img_s_kept']:.2f} | "
+              f"{r['img_s_kept'] / r['img_s_default']:.2f}x | {r['peak_rss_mb_default']:.0f} / {r['peak_rss_mb_kept']:.0f} |" for r in rows]
+    lines += ["", f"Best of {rounds} alternated measurements each, each in a fresh process (float32). Load average (1 min) at "
+              f"start and end: {load_start:.2f}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.",
+              f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
+    write_json(Path(out_dir) / "bench_memory.json", report)
+    write_text(Path(out_dir) / "bench_memory.md", "\n".join(lines))
     return report
 
 # %% ../nbs/12_bench_model.ipynb #82a99066

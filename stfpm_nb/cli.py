@@ -8,7 +8,7 @@ import argparse, dataclasses, json, sys
 from collections import Counter
 from pathlib import Path
 
-from .core import UserError, require, writable_folder
+from .core import UserError, require, reuse_freed_memory, writable_folder
 
 # %% auto #0
 __all__ = ['main']
@@ -190,6 +190,7 @@ def cmd_bench(args) -> int:
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
     bench_model.bench_folding(args.out, device=args.device)
+    bench_model.bench_memory(args.out, device=args.device)
     if args.data_root:
         bench_recipes(args.data_root, out_dir=args.out, device=args.device)
         bench_model.bench_full_run(args.data_root, "screw", args.out, device=args.device)
@@ -276,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     "Entry point of `stfpm-nb`: runs a sub-command; user errors become one line on stderr and exit status 2."
     args = build_parser().parse_args(argv)
+    reuse_freed_memory()   # glibc keeps freed memory: large tensors are not page-faulted in afresh (00_core)
     try:
         return args.func(args)
     except UserError as e:

@@ -87,6 +87,20 @@ def autocast(device: torch.device, precision: str):
     "`torch.autocast` in bfloat16 on `device` when `precision` is `bf16`, else a no-op context."
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
+# %% ../nbs/00_core.ipynb #f7366a6d
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4   # glibc's mallopt parameters (malloc.h)
+
+
+def reuse_freed_memory() -> bool:
+    "Make glibc keep freed memory in its heap for the next allocation (no mmap, trim above 1 GiB); `True` where applied."
+    import ctypes, ctypes.util
+    name = ctypes.util.find_library("c")
+    if sys.platform != "linux" or not name: return False
+    try: libc = ctypes.CDLL(name)
+    except OSError: return False
+    if not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"): return False   # not glibc (musl)
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**30))
+
 # %% ../nbs/00_core.ipynb #1188ba92
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[Any]:

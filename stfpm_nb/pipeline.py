@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .core import UserError, parse_choices, pick_device, require, run_info, set_seed, tensor_digest, writable_folder, write_json
+from .core import (UserError, parse_choices, pick_device, require, reuse_freed_memory, run_info, set_seed, tensor_digest,
+                           writable_folder, write_json)
 from .data import MVTecCategory, category_warnings, data_fingerprint, holdout_split
 from .backbones import BACKBONES, DEFAULT_BACKBONE
 from .train import FitResult, read_train_state
@@ -346,7 +347,7 @@ def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult], detectors
 # %% ../nbs/10_pipeline.ipynb #8ba6dc8a
 def run_category(cfg: RunConfig) -> RunResult:
     "Train (or reuse) the models of `cfg`, evaluate every method, write `<out>/metrics.json`."
-    cfg = check_config(cfg); set_seed(cfg.seed)
+    cfg = check_config(cfg); set_seed(cfg.seed); reuse_freed_memory()   # freed memory kept for reuse (00_core)
     device = pick_device(cfg.device)
     splits = load_splits(cfg)
     model, fitted = fit_stfpm(cfg, splits, device)

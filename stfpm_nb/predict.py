@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .core import UserError, require, writable_folder, write_json
+from .core import UserError, require, reuse_freed_memory, writable_folder, write_json
 from .data import IMAGE_EXTENSIONS, _rgb_array, load_image, resize_image
 from .metrics import _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
@@ -231,6 +231,7 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
     import pandas as pd
     from tqdm.auto import tqdm
     from stfpm_nb.core import write_text
+    reuse_freed_memory()   # freed memory kept for reuse (00_core)
     out = Path(out); (out / "masks").mkdir(parents=True, exist_ok=True)
     if overlays: (out / "overlays").mkdir(exist_ok=True)
     chunks = [paths[start:start + batch_size] for start in range(0, len(paths), batch_size)]
