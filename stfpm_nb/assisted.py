@@ -15,11 +15,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torchvision.ops import sigmoid_focal_loss
 from fastcore.basics import patch
 
 from .core import parse_choices, pick_device, require, save_torch, tensor_digest
-from .stfpm import STFPM, AnomalyResult, discrepancy, evaluating, load_stfpm, read_checkpoint, save_stfpm
+from .stfpm import STFPM, AnomalyResult, cached_fold, discrepancy, evaluating, load_stfpm, read_checkpoint, save_stfpm
 from .train import FitResult, Recipe, TrainTask, fit
 from .scaling import (VARIANTS, ScaledSTFPM, ScalingStats, load_scaling_stats, save_scaling_stats)
 from .synth import SOURCES, SyntheticAnomaly, as_image, generator_for, match_channels, resize
@@ -74,6 +75,13 @@ class SegmentationHead(nn.Module):
         x = torch.cat([F.interpolate(p(f), size=fine, mode="bilinear", align_corners=False)
                        for p, f in zip(self.project, per_scale)], 1)
         return F.interpolate(self.logit(self.fuse(x)), size=tuple(size), mode="bilinear", align_corners=False)
+
+# %% ../nbs/07_assisted.ipynb #a0ff9641
+def fold_head(head: SegmentationHead) -> SegmentationHead:
+    "An eval-mode copy of `head`, each BatchNorm folded into the convolution before it, in channels-last."
+    head = copy.deepcopy(head).eval().requires_grad_(False)
+    for block in [*head.project, *head.fuse]: block[0], block[1] = fuse_conv_bn_eval(block[0], block[1]), nn.Identity()
+    return head.to(memory_format=torch.channels_last)
 
 # %% ../nbs/07_assisted.ipynb #50970aaa
 def dice_ratio(overlap: torch.Tensor | float, predicted: torch.Tensor | float, true: torch.Tensor | float,
@@ -190,7 +198,8 @@ def logits(self: AssistedSegmenter, images01) -> torch.Tensor:
 def predict_features(self: AssistedSegmenter, teachers: Sequence[torch.Tensor], students: Sequence[torch.Tensor]) -> AnomalyResult:
     "Anomaly maps (N,S,S) in [0, 1] and image scores (N,) from the STFPM's pyramids, in eval mode."
     with evaluating(self):
-        logits = self.head(self.inputs_from(teachers, students), (self.image_size, self.image_size))
+        head = cached_fold(self, self.head, fold_head)   # BatchNorms folded, channels-last: see `fold_head`
+        logits = head(self.inputs_from(teachers, students), (self.image_size, self.image_size))
     maps = torch.sigmoid(logits)[:, 0]
     return AnomalyResult(maps, local_max_score(maps, self.score_window))
 

@@ -8,7 +8,7 @@ import contextlib, math
 from dataclasses import asdict, dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -23,8 +23,8 @@ from .backbones import BACKBONES, DEFAULT_BACKBONE, IMAGENET_MEAN, IMAGENET_STD,
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
-__all__ = ['RECIPES', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'save_stfpm', 'load_stfpm',
-           'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
+__all__ = ['RECIPES', 'discrepancy', 'anomaly_map', 'MapSettings', 'AnomalyResult', 'STFPM', 'cached_fold', 'save_stfpm',
+           'load_stfpm', 'STFPMRecipe', 'get_recipe', 'train_stfpm', 'predict_dataset']
 
 # %% ../nbs/03_stfpm.ipynb #25cfc6bc
 LOSS_SCALE = 2.0  # the official main.py omits the paper's 0.5: its lr of 0.4 was tuned for twice the paper's loss
@@ -216,13 +216,18 @@ def preprocess(self: STFPM, images01) -> torch.Tensor:
     return self.normalize(self.prepare(images01))
 
 # %% ../nbs/03_stfpm.ipynb #5fc24d73
+def cached_fold(owner: nn.Module, net: nn.Module, fold: Callable[[nn.Module], nn.Module] = fold_batchnorm) -> nn.Module:
+    "`fold(net)`, kept in `owner` and remade when one of `net`'s tensors changed (an optimizer step or a move changes them)."
+    key = tuple((t.data_ptr(), t._version) for t in net.state_dict().values())
+    cache = owner.__dict__.setdefault("_folded", {})   # a plain dict: not a submodule, not in the state dict
+    if id(net) not in cache or cache[id(net)][0] != key: cache[id(net)] = (key, fold(net))
+    return cache[id(net)][1]
+
+
 @patch
 def folded(self: STFPM, net: nn.Module) -> nn.Module:
-    "`net` (the teacher or the student) with its BatchNorms folded; the copy is remade when one of its tensors changed."
-    key = tuple((t.data_ptr(), t._version) for t in net.state_dict().values())   # an optimizer step or a move changes it
-    cache = self.__dict__.setdefault("_folded", {})   # a plain dict: not a submodule, not in the state dict
-    if id(net) not in cache or cache[id(net)][0] != key: cache[id(net)] = (key, fold_batchnorm(net))
-    return cache[id(net)][1]
+    "`net` (the teacher or the student) with its BatchNorms folded, kept until one of its tensors changes."
+    return cached_fold(self, net)
 
 
 @patch
