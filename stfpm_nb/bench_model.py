@@ -192,7 +192,7 @@ def summarize(results: Sequence[dict[str, Any]], epochs: int = 100, gflops: dict
                          "inference_img_s": by["inference"]["img_per_s"],
                          "peak_rss_mb": {m: by[m]["peak_rss_mb"] for m in MODES},
                          "rss_increase_mb": {m: by[m]["rss_increase_mb"] for m in MODES},
-                         "cuda_peak_mb": {m: by[m]["cuda_peak_mb"] for m in MODES}}
+                         "cuda_peak_mb": {m: by[m]["cuda_peak_mb"] for m in MODES}, "reuse_memory": reuse["reuse_memory"]}
         if gflops and limit_gflops:
             per_image = gflops[reuse["backbone"]]
             out[key] |= {"gflop_per_image": per_image,
@@ -224,7 +224,7 @@ def markdown_report(report: dict[str, Any]) -> str:
                   "inference): " + "; ".join(f"{b} " + " / ".join(f"{g[m]:.2f}" for m in MODES) for b, g in report["gflop_per_image"].items()) + "."]
     lines += ["", f"Teacher cache: " + ", ".join(f"{b} {mb:.2f} MB/image" for b, mb in report["cache_mb_per_image"].items()) + ".",
               f"glibc keeps freed memory for reuse (`reuse_freed_memory`, 00_core; `bench_memory.md` measures it): "
-              f"{'yes' if report['results'][0].get('reuse_memory') else 'no'}.",
+              f"{'yes' if all(s['reuse_memory'] for s in report['summary'].values()) else 'no'}.",
               f"Load average (1 min) at start and end: {report['load_average'][0]:.2f}, {report['load_average'][1]:.2f} "
               f"on {os.cpu_count()} CPUs; on a shared machine these numbers are lower bounds.",
               f"Machine: {v['platform']}, {v['device']}; torch {v['torch']}, torchvision {v['torchvision']}, "

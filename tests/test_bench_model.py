@@ -21,3 +21,4 @@ def test_measure_and_report():
               "cache_mb_per_image": {"efficientnet_lite0": cache_mb_per_image("efficientnet_lite0", 32)}}
     text = markdown_report(report)
     assert "| efficientnet_lite0 |" in text and "reuse speed-up" in text and "Load average" in text
+    assert "glibc keeps freed memory for reuse (`reuse_freed_memory`, 00_core; `bench_memory.md` measures it): yes." in text
