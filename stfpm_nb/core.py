@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #1800c04b
 from __future__ import annotations
-import contextlib, glob, json, os, platform, random, subprocess, sys, tempfile
+import contextlib, ctypes, functools, glob, json, os, platform, random, subprocess, sys, tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -91,14 +91,12 @@ def autocast(device: torch.device, precision: str):
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4   # glibc's mallopt parameters (malloc.h)
 
 
+@functools.cache   # once per process: the setting lasts
 def reuse_freed_memory() -> bool:
     "Make glibc keep freed memory in its heap for the next allocation (no mmap, trim above 1 GiB); `True` where applied."
-    import ctypes, ctypes.util
-    name = ctypes.util.find_library("c")
-    if sys.platform != "linux" or not name: return False
-    try: libc = ctypes.CDLL(name)
-    except OSError: return False
-    if not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"): return False   # not glibc (musl)
+    if sys.platform != "linux": return False
+    libc = ctypes.CDLL(None)   # the symbols already in this process, the C library's among them
+    if not hasattr(libc, "gnu_get_libc_version"): return False   # not glibc (musl)
     return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**30))
 
 # %% ../nbs/00_core.ipynb #1188ba92

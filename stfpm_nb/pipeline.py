@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .core import (UserError, parse_choices, pick_device, require, reuse_freed_memory, run_info, set_seed, tensor_digest,
-                           writable_folder, write_json)
+    writable_folder, write_json)
 from .data import MVTecCategory, category_warnings, data_fingerprint, holdout_split
 from .backbones import BACKBONES, DEFAULT_BACKBONE
 from .train import FitResult, read_train_state
