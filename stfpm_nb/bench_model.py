@@ -264,6 +264,17 @@ def run(
     return report
 
 # %% ../nbs/12_bench_model.ipynb #89913ef1
+def write_side_by_side(out_dir: str | Path, name: str, report: dict[str, Any], title: str, columns: Sequence[str],
+                       rows: Sequence[str], note: str, after: str = "") -> None:
+    "`<name>.json` (the report) and `<name>.md`: `title`, a table of `rows` under `columns`, `note`, the load average, `after`, commit."
+    load = report["load_average"]
+    lines = [f"# {title}", "", "| " + " | ".join(columns) + " |", "|---" * len(columns) + "|", *rows, "",
+             f"{note} Load average (1 min) at start and end: {load[0]:.2f}, {load[1]:.2f} on {os.cpu_count()} CPUs.{after}",
+             f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
+    write_json(Path(out_dir) / f"{name}.json", report)
+    write_text(Path(out_dir) / f"{name}.md", "\n".join(lines))
+
+
 def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, n_images: int = 64, device: str = "cpu",
                     precision: str = "fp32", threads: int | None = None, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
     "Inference img/s of `predict` with and without BatchNorm folding, alternated; the maps' largest relative difference."
@@ -299,18 +310,14 @@ def bench_folding(
     rows = [in_fresh_process("measure_folding", backbone=b, image_size=image_size, batch_size=batch_size, n_images=n_images,
                              device=device, precision=p, threads=threads, repeats=repeats) for b in backbones for p in precisions]
     report = {**run_info(params), "load_average": [load_start, os.getloadavg()[0]], "results": rows}
-    lines = [f"# Inference with BatchNorm folded ({image_size}x{image_size}, batch {batch_size}, {n_images} images, device {device}, "
-             f"{rows[0]['threads']} torch threads)", "",
-             "| backbone / precision | unfolded img/s | folded img/s | speed-up | largest map difference / map range |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['backbone']}/{r['precision']} | {r['unfolded_img_s']:.2f} | {r['folded_img_s']:.2f} | {r['speedup']:.2f}x | "
-              f"{r['max_rel_map_diff']:.1e} |" for r in rows]
-    lines += ["", f"Best of {repeats} alternated measurements each, in one process per row. Load average (1 min) at start and end: "
-              f"{load_start:.2f}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs. Teacher weights: "
-              + "; ".join(f"{r['backbone']} {r['teacher_weights']}" for r in rows[::len(precisions)]) + ".",
-              f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
-    write_json(Path(out_dir) / "bench_folding.json", report)
-    write_text(Path(out_dir) / "bench_folding.md", "\n".join(lines))
+    write_side_by_side(
+        out_dir, "bench_folding", report, f"Inference with BatchNorm folded ({image_size}x{image_size}, batch {batch_size}, "
+        f"{n_images} images, device {device}, {rows[0]['threads']} torch threads)",
+        ["backbone / precision", "unfolded img/s", "folded img/s", "speed-up", "largest map difference / map range"],
+        [f"| {r['backbone']}/{r['precision']} | {r['unfolded_img_s']:.2f} | {r['folded_img_s']:.2f} | {r['speedup']:.2f}x | "
+         f"{r['max_rel_map_diff']:.1e} |" for r in rows],
+        f"Best of {repeats} alternated measurements each, in one process per row.",
+        " Teacher weights: " + "; ".join(f"{r['backbone']} {r['teacher_weights']}" for r in rows[::len(precisions)]) + ".")
     return report
 
 # %% ../nbs/12_bench_model.ipynb #53dd3308
@@ -333,17 +340,13 @@ def bench_memory(
              for keep in (False, True) for k, key in (("img_s", "img_per_s"), ("peak_rss_mb", "peak_rss_mb"))}}
             for b in backbones for m in modes]
     report = {**run_info(params), "load_average": [load_start, os.getloadavg()[0]], "summary": rows, "results": runs}
-    lines = [f"# Freed memory kept for reuse against glibc's default ({image_size}x{image_size}, batch {batch_size}, "
-             f"{n_images} images, device {device}, {runs[0]['threads']} torch threads)", "",
-             "| backbone | mode | img/s, glibc default | img/s, freed memory kept | speed-up | peak RSS MB, default / kept |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['backbone']} | {r['mode']} | {r['img_s_default']:.2f} | {r['img_s_kept']:.2f} | "
-              f"{r['img_s_kept'] / r['img_s_default']:.2f}x | {r['peak_rss_mb_default']:.0f} / {r['peak_rss_mb_kept']:.0f} |" for r in rows]
-    lines += ["", f"Best of {rounds} alternated measurements each, each in a fresh process (float32). Load average (1 min) at "
-              f"start and end: {load_start:.2f}, {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.",
-              f"Commit {report['git_commit']}; torch {report['versions']['torch']}.", ""]
-    write_json(Path(out_dir) / "bench_memory.json", report)
-    write_text(Path(out_dir) / "bench_memory.md", "\n".join(lines))
+    write_side_by_side(
+        out_dir, "bench_memory", report, f"Freed memory kept for reuse against glibc's default ({image_size}x{image_size}, "
+        f"batch {batch_size}, {n_images} images, device {device}, {runs[0]['threads']} torch threads)",
+        ["backbone", "mode", "img/s, glibc default", "img/s, freed memory kept", "speed-up", "peak RSS MB, default / kept"],
+        [f"| {r['backbone']} | {r['mode']} | {r['img_s_default']:.2f} | {r['img_s_kept']:.2f} | "
+         f"{r['img_s_kept'] / r['img_s_default']:.2f}x | {r['peak_rss_mb_default']:.0f} / {r['peak_rss_mb_kept']:.0f} |" for r in rows],
+        f"Best of {rounds} alternated measurements each, each in a fresh process (float32).")
     return report
 
 # %% ../nbs/12_bench_model.ipynb #82a99066
