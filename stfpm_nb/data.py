@@ -138,12 +138,12 @@ class Sample:
 
 class ImageDataset(Dataset):
     "Items `{image, mask, label, defect_type, path}` from `Sample`s, resized to `image_size` and cached."
-    def __init__(self, samples: Sequence[Sample], image_size: int | None = 256, cache: bool = True,
+    def __init__(self, samples: Sequence[Sample], image_size: int | None = 256, cache: bool | ImageCache = True,
                  cache_dir: str | os.PathLike | None = None, transform: Callable[[dict], dict] | None = None):
         require(image_size is None or (isinstance(image_size, (int, np.integer)) and image_size > 0),
                 f"image size must be a positive integer, got {image_size!r}")
         self.samples, self.image_size, self.transform = list(samples), image_size, transform
-        self.cache = ImageCache(cache_dir, memory=cache)
+        self.cache = cache if isinstance(cache, ImageCache) else ImageCache(cache_dir, memory=cache)   # one shared, or its own
 
     def __len__(self) -> int: return len(self.samples)
 
@@ -244,7 +244,7 @@ class MVTecCategory(ImageDataset):
         category: str,  # category folder name, e.g. bottle
         split: str = "train",  # train or test
         image_size: int | None = 256,  # side images and masks are resized to; None keeps them
-        cache: bool = True,  # keep decoded images in memory
+        cache: bool | ImageCache = True,  # keep decoded images in memory (an ImageCache: share that one)
         cache_dir: str | os.PathLike | None = None,  # also keep them as .npy files there
         transform: Callable[[dict], dict] | None = None,  # applied to each item dict
     ):
@@ -275,28 +275,33 @@ def _orphan_masks(cat: Path) -> list[Path]:
 def dataset_problems(
     root: str | os.PathLike,  # folder holding the category folders
     category: str,  # category folder name
+    keep: ImageCache | None = None,  # where to keep what was decoded, resized to `image_size`, for the datasets
+    image_size: int | None = 256,  # their size (None: as stored)
 ) -> list[tuple[str, str]]:
     "Every problem of an MVTec AD category, decoding every image and mask: `(kind, line)` pairs, [] when it is sound."
     cat, problems = category_dir(root, category), []
     def check(kind: str, fn, *args):
         try: return fn(*args)
         except UserError as e: problems.append((kind, str(e)))
+    def kept(kind: str, path: Path, array: np.ndarray | None, resize) -> np.ndarray | None:
+        if keep is not None and array is not None: keep.get(path, kind, image_size, lambda: resize(array, image_size))
+        return array
     train, tests = list_images(cat / "train" / "good"), subfolders(cat / "test")
     for folder in [cat / "train" / "good", *tests]:
         problems += [("dangling link", f"{p} is a link to {os.readlink(p)}, which does not exist; fix or delete it") for p in _dangling(folder)]
     if len(train) < 2: problems.append(("thin split", f"{cat / 'train' / 'good'} holds {len(train)} image(s); training needs at least 2 (one is held out)"))
-    for p in train: check("unreadable image", load_image, p)
+    for p in train: kept("image", p, check("unreadable image", load_image, p), resize_image)
     kinds = {d.name: list_images(d) for d in tests}
     if not kinds.get("good"): problems.append(("thin split", f"no normal test images in {cat / 'test' / 'good'}; AUROC needs some"))
     if not any(v for k, v in kinds.items() if k != "good"): problems.append(("thin split", f"no defective test images under {cat / 'test'}; AUROC needs some"))
     for kind, paths in kinds.items():
         for p in paths:
-            image = check("unreadable image", load_image, p)
+            image = kept("image", p, check("unreadable image", load_image, p), resize_image)
             if kind == "good": continue
             mask_path = cat / "ground_truth" / kind / f"{p.stem}_mask.png"
             if not mask_path.is_file():
                 problems.append(("missing mask", f"defect image {p} has no mask {mask_path}; add it or remove the image")); continue
-            mask = check("unreadable mask", load_mask, mask_path)
+            mask = kept("mask", mask_path, check("unreadable mask", load_mask, mask_path), resize_mask)
             if image is not None and mask is not None and image.shape[:2] != mask.shape:
                 problems.append(("mask size", f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {p} is {image.shape[1]}x{image.shape[0]}"))
             levels = None if mask is None else _mask_levels(mask_path)
@@ -328,9 +333,11 @@ SURVIVABLE = ("grey mask", "orphan mask", "dangling link")   # a run reads the f
 def category_warnings(
     root: str | os.PathLike,  # folder holding the category folders
     category: str,  # category folder name
+    keep: ImageCache | None = None,  # where to keep the decoded images and masks for the run's datasets
+    image_size: int | None = 256,  # resized to this size
 ) -> list[str]:
     "One line per kind of problem a run survives; a `UserError` (the first problem, and how many) for any other."
-    problems = dataset_problems(root, category)
+    problems = dataset_problems(root, category, keep, image_size)
     fatal = [line for kind, line in problems if kind not in SURVIVABLE]
     more = f" (and {len(fatal) - 1} more: `stfpm-nb check-data --deep` lists them all)" if len(fatal) > 1 else ""
     require(not fatal, (fatal[0] if fatal else "") + more)
@@ -404,7 +411,7 @@ class FolderDataset(ImageDataset):
         test_fraction: float = 0.2,  # share of normal_dir held out for testing when normal_test_dir is None
         seed: int = 0,  # of that split
         image_size: int | None = 256,  # side images and masks are resized to; None keeps them
-        cache: bool = True,  # keep decoded images in memory
+        cache: bool | ImageCache = True,  # keep decoded images in memory (an ImageCache: share that one)
         cache_dir: str | os.PathLike | None = None,  # also keep them as .npy files there
         transform: Callable[[dict], dict] | None = None,  # applied to each item dict
     ):

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .core import (UserError, parse_choices, pick_device, require, reuse_freed_memory, run_info, set_seed, tensor_digest,
     writable_folder, write_json)
-from .data import MVTecCategory, category_warnings, data_fingerprint, holdout_split
+from .data import ImageCache, MVTecCategory, category_warnings, data_fingerprint, holdout_split
 from .backbones import BACKBONES, DEFAULT_BACKBONE
 from .train import FitResult, read_train_state
 from .stfpm import (AUGMENTATIONS, AnomalyResult, MapSettings, RECIPES, STFPM, STFPMRecipe, batch_images,
@@ -130,10 +130,12 @@ class Splits:
 # %% ../nbs/10_pipeline.ipynb #296d1007
 def load_splits(cfg: RunConfig) -> Splits:
     "Train / hold-out / test sets of `cfg.category`, resized to `cfg.image_size`, once the whole category passed the deep check."
-    for line in category_warnings(cfg.data_root, cfg.category): print(f"stfpm-nb: warning: {line}", file=sys.stderr)
-    train_all = MVTecCategory(cfg.data_root, cfg.category, "train", image_size=cfg.image_size)
+    decoded = ImageCache()   # the deep check keeps what it decodes, resized, and the splits read it from there
+    for line in category_warnings(cfg.data_root, cfg.category, decoded, cfg.image_size):
+        print(f"stfpm-nb: warning: {line}", file=sys.stderr)
+    train_all = MVTecCategory(cfg.data_root, cfg.category, "train", image_size=cfg.image_size, cache=decoded)
     train, holdout = holdout_split(train_all, fraction=cfg.holdout, seed=cfg.seed)
-    return Splits(train, holdout, MVTecCategory(cfg.data_root, cfg.category, "test", image_size=cfg.image_size))
+    return Splits(train, holdout, MVTecCategory(cfg.data_root, cfg.category, "test", image_size=cfg.image_size, cache=decoded))
 
 # %% ../nbs/10_pipeline.ipynb #163e513a
 def clear_run(out: Path) -> None:
