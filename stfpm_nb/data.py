@@ -6,6 +6,7 @@
 from __future__ import annotations
 import hashlib, os
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -272,6 +273,28 @@ def _orphan_masks(cat: Path) -> list[Path]:
             if (d.name, m.stem.removesuffix("_mask")) not in stems]
 
 # %% ../nbs/01_data.ipynb #38f60275
+def _file_problems(image_path: Path, mask_path: Path | None, size: int | None | bool = False
+                   ) -> tuple[list[tuple[str, str]], dict[tuple[Path, str], np.ndarray]]:
+    "Decode one image and, for a defect image (`mask_path` given), its mask: their problems, and unless `size` is False the decoded arrays resized to `size`, keyed by (file, kind)."
+    problems, decoded = [], {}
+    def read(kind: str, path: Path, load, resize) -> np.ndarray | None:
+        try: array = load(path)
+        except UserError as e: problems.append((f"unreadable {kind}", str(e))); return None
+        if size is not False: decoded[path, kind] = resize(array, size)
+        return array
+    image = read("image", image_path, load_image, resize_image)
+    if mask_path is None: return problems, decoded
+    if not mask_path.is_file():
+        return problems + [("missing mask", f"defect image {image_path} has no mask {mask_path}; add it or remove the image")], decoded
+    mask = read("mask", mask_path, load_mask, resize_mask)
+    if image is not None and mask is not None and image.shape[:2] != mask.shape:
+        problems.append(("mask size", f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {image_path} is {image.shape[1]}x{image.shape[0]}"))
+    levels = None if mask is None else _mask_levels(mask_path)
+    if levels is not None and levels > 2:
+        problems.append(("grey mask", f"mask {mask_path} has {levels} grey levels, read as defect above 127; save it black and white"))
+    return problems, decoded
+
+
 def dataset_problems(
     root: str | os.PathLike,  # folder holding the category folders
     category: str,  # category folder name
@@ -280,33 +303,22 @@ def dataset_problems(
 ) -> list[tuple[str, str]]:
     "Every problem of an MVTec AD category, decoding every image and mask: `(kind, line)` pairs, [] when it is sound."
     cat, problems = category_dir(root, category), []
-    def check(kind: str, fn, *args):
-        try: return fn(*args)
-        except UserError as e: problems.append((kind, str(e)))
-    def kept(kind: str, path: Path, array: np.ndarray | None, resize) -> np.ndarray | None:
-        if keep is not None and array is not None: keep.get(path, kind, image_size, lambda: resize(array, image_size))
-        return array
     train, tests = list_images(cat / "train" / "good"), subfolders(cat / "test")
     for folder in [cat / "train" / "good", *tests]:
         problems += [("dangling link", f"{p} is a link to {os.readlink(p)}, which does not exist; fix or delete it") for p in _dangling(folder)]
     if len(train) < 2: problems.append(("thin split", f"{cat / 'train' / 'good'} holds {len(train)} image(s); training needs at least 2 (one is held out)"))
-    for p in train: kept("image", p, check("unreadable image", load_image, p), resize_image)
     kinds = {d.name: list_images(d) for d in tests}
+    files = [(p, None) for p in train] + [(p, None if kind == "good" else cat / "ground_truth" / kind / f"{p.stem}_mask.png")
+                                          for kind, paths in kinds.items() for p in paths]
+    with ThreadPoolExecutor(torch.get_num_threads()) as pool:   # PIL decodes and resizes without the GIL
+        found = list(pool.map(lambda f: _file_problems(*f, image_size if keep is not None else False), files))
+    problems += [p for file_problems, _ in found[:len(train)] for p in file_problems]
     if not kinds.get("good"): problems.append(("thin split", f"no normal test images in {cat / 'test' / 'good'}; AUROC needs some"))
     if not any(v for k, v in kinds.items() if k != "good"): problems.append(("thin split", f"no defective test images under {cat / 'test'}; AUROC needs some"))
-    for kind, paths in kinds.items():
-        for p in paths:
-            image = kept("image", p, check("unreadable image", load_image, p), resize_image)
-            if kind == "good": continue
-            mask_path = cat / "ground_truth" / kind / f"{p.stem}_mask.png"
-            if not mask_path.is_file():
-                problems.append(("missing mask", f"defect image {p} has no mask {mask_path}; add it or remove the image")); continue
-            mask = kept("mask", mask_path, check("unreadable mask", load_mask, mask_path), resize_mask)
-            if image is not None and mask is not None and image.shape[:2] != mask.shape:
-                problems.append(("mask size", f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but its image {p} is {image.shape[1]}x{image.shape[0]}"))
-            levels = None if mask is None else _mask_levels(mask_path)
-            if levels is not None and levels > 2:
-                problems.append(("grey mask", f"mask {mask_path} has {levels} grey levels, read as defect above 127; save it black and white"))
+    problems += [p for file_problems, _ in found[len(train):] for p in file_problems]
+    if keep is not None:
+        for _, decoded in found:
+            for (path, kind), array in decoded.items(): keep.get(path, kind, image_size, lambda: array)   # stored as decoded
     problems += [("orphan mask", f"mask {m} has no image in {cat / 'test' / m.parent.name}; add the image or delete the mask") for m in _orphan_masks(cat)]
     return problems
 
