@@ -194,6 +194,43 @@ def fold_batchnorm(net: nn.Module, sample: torch.Tensor | None = None) -> nn.Mod
     channels_last = first.dim() == 4 and first.is_contiguous(memory_format=torch.channels_last) and not first.is_contiguous()
     return net.to(memory_format=torch.channels_last) if channels_last else net
 
+# %% ../nbs/02_backbones.ipynb #bfd92179
+def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    "TensorFlow's 'same' padding (before, after) of one axis of `size` pixels: the output has ceil(size / stride) positions."
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class SamePadConv(nn.Module):
+    "A timm `Conv2dSame` (dilation 1) without the padded copy of its input: an uneven padding becomes a kernel one larger, zero in its first row or column."
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        self.weight, self.bias, self.stride, self.groups = conv.weight, conv.bias, conv.stride, conv.groups
+        for rows, cols in ((1, 0), (0, 1), (1, 1)):   # the larger kernels, made once: buffers (moved with the module, known to ONNX), not saved
+            self.register_buffer(f"kernel_{rows}{cols}", F.pad(conv.weight.detach(), (cols, 0, rows, 0)), persistent=False)
+
+    def kernel(self, rows: int, cols: int) -> torch.Tensor:
+        "The weight with `rows` (0 or 1) zero rows above it and `cols` zero columns before it."
+        return getattr(self, f"kernel_{rows}{cols}") if rows or cols else self.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in zip(x.shape[-2:], self.weight.shape[-2:], self.stride))
+        return F.conv2d(x, self.kernel(bottom - top, right - left), self.bias, self.stride, (bottom, right), groups=self.groups)
+
+
+def pad_inside(net: nn.Module) -> nn.Module:
+    "`net` with each timm `Conv2dSame` of dilation 1 replaced by a `SamePadConv` of the same weights (in place); returned."
+    from timm.layers import Conv2dSame
+    for module in list(net.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, Conv2dSame) and child.dilation == (1, 1): setattr(module, name, SamePadConv(child))
+    return net
+
+
+def inference_copy(net: nn.Module) -> nn.Module:
+    "The frozen copy of `net` that inference runs: its BatchNorms folded (`fold_batchnorm`), its same padding inside the convolutions."
+    return pad_inside(fold_batchnorm(net))
+
 # %% ../nbs/02_backbones.ipynb #827363a1
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CAT_CLASSES = range(281, 286)

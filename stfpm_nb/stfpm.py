@@ -19,7 +19,7 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm import tqdm
 
 from .core import UserError, autocast, pick_device, require, resolve_precision, save_torch
-from .backbones import BACKBONES, DEFAULT_BACKBONE, IMAGENET_MEAN, IMAGENET_STD, check_backbone, fold_batchnorm, make_backbone
+from .backbones import BACKBONES, DEFAULT_BACKBONE, IMAGENET_MEAN, IMAGENET_STD, check_backbone, inference_copy, make_backbone
 from .train import Recipe, FitResult, TrainTask, epoch_order, fit, step_generator
 
 # %% auto #0
@@ -217,7 +217,7 @@ def preprocess(self: STFPM, images01) -> torch.Tensor:
     return self.normalize(self.prepare(images01))
 
 # %% ../nbs/03_stfpm.ipynb #5fc24d73
-def cached_fold(owner: nn.Module, net: nn.Module, fold: Callable[[nn.Module], nn.Module] = fold_batchnorm) -> nn.Module:
+def cached_fold(owner: nn.Module, net: nn.Module, fold: Callable[[nn.Module], nn.Module] = inference_copy) -> nn.Module:
     "`fold(net)`, kept in `owner` and remade when one of `net`'s tensors changed (an optimizer step or a move changes them)."
     key = tuple((t.data_ptr(), t._version) for t in net.state_dict().values())
     cache = owner.__dict__.setdefault("_folded", {})   # a plain dict: not a submodule, not in the state dict
