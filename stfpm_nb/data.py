@@ -273,14 +273,14 @@ def _orphan_masks(cat: Path) -> list[Path]:
             if (d.name, m.stem.removesuffix("_mask")) not in stems]
 
 # %% ../nbs/01_data.ipynb #38f60275
-def _file_problems(image_path: Path, mask_path: Path | None, size: int | None | bool = False
+def _file_problems(image_path: Path, mask_path: Path | None, size: int | None = 256, keep: bool = False
                    ) -> tuple[list[tuple[str, str]], dict[tuple[Path, str], np.ndarray]]:
-    "Decode one image and, for a defect image (`mask_path` given), its mask: their problems, and unless `size` is False the decoded arrays resized to `size`, keyed by (file, kind)."
+    "Decode one image and, for a defect image (`mask_path` given), its mask: their problems and, if `keep`, the decoded arrays resized to `size`, keyed by (file, kind)."
     problems, decoded = [], {}
     def read(kind: str, path: Path, load, resize) -> np.ndarray | None:
         try: array = load(path)
         except UserError as e: problems.append((f"unreadable {kind}", str(e))); return None
-        if size is not False: decoded[path, kind] = resize(array, size)
+        if keep: decoded[path, kind] = resize(array, size)
         return array
     image = read("image", image_path, load_image, resize_image)
     if mask_path is None: return problems, decoded
@@ -311,7 +311,7 @@ def dataset_problems(
     files = [(p, None) for p in train] + [(p, None if kind == "good" else cat / "ground_truth" / kind / f"{p.stem}_mask.png")
                                           for kind, paths in kinds.items() for p in paths]
     with ThreadPoolExecutor(torch.get_num_threads()) as pool:   # PIL decodes and resizes without the GIL
-        found = list(pool.map(lambda f: _file_problems(*f, image_size if keep is not None else False), files))
+        found = list(pool.map(lambda f: _file_problems(*f, image_size, keep is not None), files))
     problems += [p for file_problems, _ in found[:len(train)] for p in file_problems]
     if not kinds.get("good"): problems.append(("thin split", f"no normal test images in {cat / 'test' / 'good'}; AUROC needs some"))
     if not any(v for k, v in kinds.items() if k != "good"): problems.append(("thin split", f"no defective test images under {cat / 'test'}; AUROC needs some"))
