@@ -170,7 +170,7 @@ class STFPM(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.grey_target: float | None = None   # set by training with brightness="mean": see `match_grey`
-        self.fold = True   # frozen networks run with their BatchNorms folded into the convolutions (see `folded`)
+        self.fold = True   # frozen networks run as their inference copy: BatchNorms folded, padding inside (see `folded`)
 
     @property
     def device(self) -> torch.device: return self.mean.device
@@ -227,13 +227,13 @@ def cached_fold(owner: nn.Module, net: nn.Module, fold: Callable[[nn.Module], nn
 
 @patch
 def folded(self: STFPM, net: nn.Module) -> nn.Module:
-    "`net` (the teacher or the student) with its BatchNorms folded, kept until one of its tensors changes."
+    "`net` (the teacher or the student) as inference runs it (`inference_copy`), kept until one of its tensors changes."
     return cached_fold(self, net)
 
 
 @patch
 def _pyramid(self: STFPM, net: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
-    "Normalised float32 pyramid of `net` on preprocessed `x`, under the model's precision (BatchNorm folded when frozen)."
+    "Normalised float32 pyramid of `net` on preprocessed `x`, under the model's precision (its inference copy when frozen)."
     frozen = self.fold and not torch.is_grad_enabled() and not net.training
     with autocast(self.device, self.precision):
         return normalized((self.folded(net) if frozen else net)(x))
