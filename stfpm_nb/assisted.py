@@ -108,12 +108,20 @@ def default_score_window(image_size: int) -> int:
     return max(1, image_size // 8)
 
 
+def _inside(n: int, window: int, pad: int, device: torch.device) -> torch.Tensor:
+    "Per window position along a side of `n` pixels padded by `pad`: how many of its `window` pixels are real ones."
+    start = torch.arange(n + 2 * pad - window + 1, device=device) - pad
+    return (torch.clamp(start + window, max=n) - torch.clamp(start, min=0)).double()
+
+
 def local_max_score(maps: torch.Tensor, window: int) -> torch.Tensor:
     "Image scores (N,): the maximum over each map (N,H,W) of its average over `window` x `window` windows."
-    pad = window // 2   # a column box filter, then a row one: the same window means, 2w instead of w^2 additions a pixel
-    pooled = F.avg_pool2d(maps[:, None], (window, 1), stride=1, padding=(pad, 0), count_include_pad=False)
-    pooled = F.avg_pool2d(pooled, (1, window), stride=1, padding=(0, pad), count_include_pad=False)
-    return pooled.flatten(1).amax(1)
+    pad, (h, w) = window // 2, maps.shape[-2:]   # the windows of avg_pool2d(window, stride 1, padding pad), padding not counted
+    down = F.pad(maps.double(), (pad + 1, pad, pad + 1, pad)).cumsum(1)   # running sums, a zero row and column first
+    across = (down[:, window:] - down[:, :-window]).cumsum(2)              # column windows' sums, then their running sums
+    means = (across[:, :, window:] - across[:, :, :-window]) / (_inside(h, window, pad, maps.device)[:, None]
+                                                                * _inside(w, window, pad, maps.device))
+    return means.flatten(1).amax(1).to(maps.dtype)
 
 # %% ../nbs/07_assisted.ipynb #65bb0741
 @torch.no_grad()
