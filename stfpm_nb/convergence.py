@@ -37,16 +37,23 @@ def stack_items(dataset: Dataset) -> LabelledImages:
     return LabelledImages(torch.stack([it["image"] for it in items]), np.stack([it["mask"][0].numpy() > 0.5 for it in items]),
                           np.array([it["label"] for it in items]))
 
+
+class ItemImages:
+    "The images of a dataset's items, each read when indexed: a patch source that draws a few without stacking them all."
+    def __init__(self, dataset: Dataset): self.dataset = dataset
+    def __len__(self) -> int: return len(self.dataset)
+    def __getitem__(self, i: int) -> torch.Tensor: return self.dataset[i]["image"]
+
 # %% ../nbs/13_convergence.ipynb #2896efe0
 def synthetic_validation_set(
     holdout_images: torch.Tensor,  # normal images (N,3,S,S) in [0, 1] that the student never fitted
-    train_images: torch.Tensor,  # normal training images: the source of pasted patches
+    train_images: Sequence[torch.Tensor],  # normal training images (a tensor, or `ItemImages` of a dataset): the source of pasted patches
     seed: int = 0,  # fixes every anomaly
     exponents: tuple[int, int] = (3, 6),  # Perlin scales 2**lo .. 2**hi per axis (high: small blobs)
     beta: tuple[float, float] = (0.1, 0.5),  # range of the blending factor (low: faint)
 ) -> LabelledImages:
     "Every hold-out image as it is (label 0) and once with a small, faint synthetic anomaly (label 1, its mask)."
-    synth = SyntheticAnomaly(p_anomaly=1.0, patches=list(train_images), seed=seed, exponents=exponents, beta=beta)
+    synth = SyntheticAnomaly(p_anomaly=1.0, patches=train_images, seed=seed, exponents=exponents, beta=beta)
     pairs = [synth.draw(x, generator_for(seed, (0, j))) for j, x in enumerate(holdout_images)]
     images = torch.cat([holdout_images, torch.stack([p.image for p in pairs])])
     masks = np.concatenate([np.zeros((len(holdout_images), *holdout_images.shape[-2:]), bool),

@@ -26,7 +26,7 @@ from .scaling import (VARIANTS, ScaledSTFPM, parse_variants, fit_scaling_stats, 
 from .image_scaling import IMAGE_VARIANTS, image_scaled_detectors, parse_image_variants, select_image_variant
 from .metrics import Evaluation, evaluate, image_auroc, roc_curve
 from .aupimo import AupimoResult, aupimo
-from .convergence import stack_items, synthetic_validation_set
+from .convergence import ItemImages, stack_items, synthetic_validation_set
 from .predict import THRESHOLDS_FILE, normal_thresholds
 from .assisted import AssistedParams, AssistedRun, fingerprint, make_segmenter, parse_inputs, train_assisted
 
@@ -211,7 +211,7 @@ def image_level_detectors(cfg: RunConfig, model: STFPM, splits: Splits, normal_f
     stats = fit_scaling(cfg, model, splits, normal_features)
     channel = ScaledSTFPM(model, stats, "channel", score=cfg.score, topk=cfg.topk, sigma=cfg.sigma)
     detectors = image_scaled_detectors(model, normal_features, cfg.image_scaling, scaled=channel, topk=cfg.topk)
-    synthetic = synthetic_validation_set(stack_items(splits.holdout).images, stack_items(splits.train).images, seed=cfg.seed)
+    synthetic = synthetic_validation_set(stack_items(splits.holdout).images, ItemImages(splits.train), seed=cfg.seed)
     synthetic_features = image_set_features(model, synthetic.images[synthetic.labels == 1], cfg.batch_size)
     best, criterion = select_image_variant(detectors, normal_features, synthetic_features, seed=cfg.seed)
     return detectors, {"selected": best, "criterion": SELECTION, "synthetic_auroc": criterion}
@@ -336,8 +336,9 @@ def threshold_record(cfg: RunConfig, methods: dict[str, MethodResult], detectors
     "The thresholds.json object: normal-data thresholds of every method (image-level ones with their hold-out statistic)."
     settings = {"score": cfg.score, "topk": cfg.topk, "sigma": cfg.sigma}
     record = {}
-    for name, r in methods.items():
-        entry = normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy())
+    for name, r in methods.items():   # an image-level method shows its base method's maps: their pixel thresholds are reused
+        base = getattr((detectors or {}).get(name), "base_method", None)
+        entry = normal_thresholds(r.normal.scores.numpy(), r.normal.maps.numpy(), record.get(base, {}).get("pixel_threshold"))
         if name.startswith("scaled:"): entry["settings"] = settings
         elif not r.has_map:
             det = detectors[name]
