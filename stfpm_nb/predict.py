@@ -208,8 +208,8 @@ def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: 
 # %% ../nbs/14_predict.ipynb #06fe4828
 def _write_outputs(out: Path, stem: str, image: np.ndarray, heat: np.ndarray | None, mask: np.ndarray,
                    value_range: tuple[float, float]) -> None:
-    "One image's mask (PNG, fast zlib level: exact) and, unless `heat` is None, its overlay (JPEG: a picture to look at)."
-    Image.fromarray((mask * 255).astype(np.uint8)).save(out / "masks" / f"{stem}.png", compress_level=1)
+    "One image's mask (1-bit PNG, fast zlib level: exact) and, unless `heat` is None, its overlay (JPEG: a picture to look at)."
+    Image.fromarray(mask).save(out / "masks" / f"{stem}.png", compress_level=1)   # a bool array is a 1-bit image
     if heat is not None:
         Image.fromarray(overlay(image, heat, mask, value_range)).save(out / "overlays" / f"{stem}.jpg", quality=90)
 
