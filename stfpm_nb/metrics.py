@@ -5,7 +5,7 @@
 # %% ../nbs/04_metrics.ipynb #c58d1613
 from __future__ import annotations
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -242,10 +242,10 @@ def _quantile_rank(alpha: float, n: int) -> int:
     return int(np.floor(np.round(alpha * n, 9)))
 
 
-def _kth_largest(values: np.ndarray, k: int) -> float:
-    "The (k+1)-th largest element of a flat array (k = 0 is the maximum), in O(n)."
-    i = values.size - 1 - min(max(k, 0), values.size - 1)
-    return np.partition(values, i)[i]
+def _kth_largest(values: np.ndarray, k: int | Sequence[int]) -> float | np.ndarray:
+    "The (k+1)-th largest element of a flat array (k = 0 is the maximum), in O(n); for a sequence of k, each, from one partition."
+    i = values.size - 1 - np.clip(k, 0, values.size - 1)
+    return np.partition(values, np.unique(i))[i]
 
 
 def _score_past_fpr(normal_sorted: np.ndarray, fpr_limit: float) -> float:

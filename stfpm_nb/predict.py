@@ -17,7 +17,7 @@ from PIL import Image
 
 from .core import UserError, require, reuse_freed_memory, writable_folder, write_json
 from .data import IMAGE_EXTENSIONS, _rgb_array, load_image, resize_image
-from .metrics import _quantile_rank
+from .metrics import _kth_largest, _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
 from .scaling import ScaledSTFPM, load_scaling_stats, VARIANTS
 from .assisted import load_assisted
@@ -39,9 +39,7 @@ def _at_rate(sorted_desc: np.ndarray, fpr: float) -> float:
 def pixel_thresholds(normal_maps: Any) -> list[float]:
     "The pixel threshold at each rate of `FPR_GRID`: `_at_rate` of the hold-out pixels, from one partial sort for every rate."
     flat = np.asarray(normal_maps, dtype=np.float32).ravel()
-    at = [flat.size - 1 - min(_quantile_rank(f, flat.size), flat.size - 1) for f in FPR_GRID]   # ascending positions
-    part = np.partition(flat, sorted(set(at)))   # each of those positions holds the value a full sort would put there
-    return [float(part[i]) for i in at]
+    return _kth_largest(flat, [_quantile_rank(f, flat.size) for f in FPR_GRID]).tolist()
 
 
 def normal_thresholds(normal_scores: Any, normal_maps: Any, pixel_threshold: Sequence[float] | None = None) -> dict[str, Any]:
