@@ -19,7 +19,7 @@ from torch.utils.data import Dataset, Subset
 from .core import UserError, require, atomic_write
 
 # %% auto #0
-__all__ = ['load_image', 'MVTecCategory', 'check_dataset', 'FolderDataset', 'holdout_split']
+__all__ = ['load_image', 'load_pixels', 'MVTecCategory', 'check_dataset', 'FolderDataset', 'holdout_split']
 
 # %% ../nbs/01_data.ipynb #d342b673
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
@@ -48,16 +48,25 @@ def _to_uint8(a: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(a.astype(np.float64) / 257), 0, 255).astype(np.uint8)
 
 
-def _rgb_array(im: Image.Image) -> np.ndarray:
-    "PIL image of any mode -> `H x W x 3` uint8."
-    if im.mode in _WIDE_MODES:
-        return np.repeat(_to_uint8(np.asarray(im))[..., None], 3, axis=2)
-    return np.array(im.convert("RGB"))
+def _pixels(im: Image.Image) -> np.ndarray:
+    "PIL image of any mode -> uint8 pixels in its own layout: `H x W` for one band (gray, 16-bit, float), else `H x W x 3` RGB."
+    if im.mode in _WIDE_MODES: return _to_uint8(np.asarray(im))
+    return np.array(im if im.mode in ("L", "RGB") else im.convert("RGB"))
+
+
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
+    "`H x W x 3` from gray `H x W` (its band repeated) or `H x W x 3` pixels."
+    return pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
 
 # %% ../nbs/01_data.ipynb #171bc132
 def load_image(path: str | os.PathLike) -> np.ndarray:
     "Read an image file as an `H x W x 3` uint8 RGB array (gray, RGBA, 16-bit and palette images converted)."
-    return _with_image(path, _rgb_array, "image")
+    return as_rgb(load_pixels(path))
+
+
+def load_pixels(path: str | os.PathLike) -> np.ndarray:
+    "Read an image file as uint8 pixels in its own layout: gray `H x W` for a one-band file, else `H x W x 3` RGB."
+    return _with_image(path, _pixels, "image")
 
 # %% ../nbs/01_data.ipynb #be00f877
 def _mask_grey(im: Image.Image) -> np.ndarray:
@@ -77,9 +86,10 @@ def load_mask(path: str | os.PathLike) -> np.ndarray:
 
 # %% ../nbs/01_data.ipynb #4c06cd6f
 def resize_image(image: np.ndarray, size: int | None) -> np.ndarray:
-    "Resize an `H x W x 3` uint8 image to `size x size` (bilinear, antialiased); `None` keeps it."
-    if size is None or image.shape[:2] == (size, size): return image
-    return np.array(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+    "Resize an `H x W x 3` or gray `H x W` uint8 image to `size x size` (bilinear, antialiased; `None` keeps the size), as `S x S x 3`."
+    if size is not None and image.shape[:2] != (size, size):
+        image = np.array(Image.fromarray(image).resize((size, size), Image.BILINEAR))
+    return as_rgb(image)   # a gray image is resized in its one band, then repeated
 
 
 def resize_mask(mask: np.ndarray, size: int | None) -> np.ndarray:
@@ -156,7 +166,7 @@ class ImageDataset(Dataset):
     def image_array(self, i: int) -> np.ndarray:
         "The resized `S x S x 3` uint8 image of sample `i` (cached)."
         p = self.samples[i].path
-        return self.cache.get(p, "image", self.image_size, lambda: resize_image(load_image(p), self.image_size))
+        return self.cache.get(p, "image", self.image_size, lambda: resize_image(load_pixels(p), self.image_size))
 
     def mask_array(self, i: int) -> np.ndarray | None:
         "The resized boolean mask of sample `i` (cached), None for a sample without mask."
@@ -282,7 +292,7 @@ def _file_problems(image_path: Path, mask_path: Path | None, size: int | None = 
         except UserError as e: problems.append((f"unreadable {kind}", str(e))); return None
         if keep: decoded[path, kind] = resize(array, size)
         return array
-    image = read("image", image_path, load_image, resize_image)
+    image = read("image", image_path, load_pixels, resize_image)
     if mask_path is None: return problems, decoded
     if not mask_path.is_file():
         return problems + [("missing mask", f"defect image {image_path} has no mask {mask_path}; add it or remove the image")], decoded

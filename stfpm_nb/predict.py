@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import UserError, require, reuse_freed_memory, writable_folder, write_json
-from .data import IMAGE_EXTENSIONS, _rgb_array, load_image, resize_image
+from .data import IMAGE_EXTENSIONS, _pixels, load_pixels, resize_image
 from .metrics import _kth_largest, _quantile_rank
 from .stfpm import AnomalyResult, load_stfpm
 from .scaling import ScaledSTFPM, load_scaling_stats, VARIANTS
@@ -57,15 +57,15 @@ def thresholds_at(entry: dict[str, Any], fpr: float) -> tuple[float, float]:
     return image, float(entry["pixel_threshold"][i])
 
 # %% ../nbs/14_predict.ipynb #54e6a911
-def image_array(x: Any) -> np.ndarray:
-    "An `H x W x 3` uint8 array from a path, a PIL image or an array (gray, RGBA, float in [0, 1] accepted)."
-    if isinstance(x, (str, os.PathLike)): return load_image(x)
-    if isinstance(x, Image.Image): return _rgb_array(x)
+def image_pixels(x: Any) -> np.ndarray:
+    "uint8 pixels, gray `H x W` or RGB `H x W x 3`, from a path, a PIL image or an array (RGBA, float in [0, 1] accepted)."
+    if isinstance(x, (str, os.PathLike)): return load_pixels(x)
+    if isinstance(x, Image.Image): return _pixels(x)
     a = np.asarray(x)
     require(a.ndim in (2, 3) and (a.ndim == 2 or a.shape[2] in (1, 3, 4)),
             f"an image array must be H x W or H x W x 1/3/4, got shape {a.shape}")
-    return _rgb_array(Image.fromarray(a.squeeze(-1) if a.ndim == 3 and a.shape[2] == 1 else a)) if a.dtype == np.uint8 \
-        else image_array((np.clip(a, 0, 1) * 255).round().astype(np.uint8))
+    return _pixels(Image.fromarray(a.squeeze(-1) if a.ndim == 3 and a.shape[2] == 1 else a)) if a.dtype == np.uint8 \
+        else image_pixels((np.clip(a, 0, 1) * 255).round().astype(np.uint8))
 
 
 def to_batch(x: Any, size: int) -> tuple[torch.Tensor, list[tuple[int, int]]]:
@@ -78,7 +78,7 @@ def to_batch(x: Any, size: int) -> tuple[torch.Tensor, list[tuple[int, int]]]:
         if tuple(b.shape[-2:]) != (size, size): b = F.interpolate(b, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
         return b.clamp(0, 1), sizes
     items = list(x) if isinstance(x, (list, tuple)) else [x]
-    arrays = [image_array(i) for i in items]
+    arrays = [image_pixels(i) for i in items]   # gray stays one band until resized (01_data)
     batch = torch.stack([torch.from_numpy(resize_image(a, size)).permute(2, 0, 1).float() / 255 for a in arrays])
     return batch, [a.shape[:2] for a in arrays]
 
@@ -195,10 +195,11 @@ def _outline(mask: np.ndarray) -> np.ndarray:
 
 
 def overlay(image: np.ndarray, heat: np.ndarray, mask: np.ndarray, value_range: tuple[float, float]) -> np.ndarray:
-    "The image with the heat map blended in (fixed `value_range`, inferno) and the mask's outline in white: H x W x 3 uint8."
+    "The image (`H x W x 3` or gray `H x W`) with the heat map blended in (fixed `value_range`, inferno) and the mask's outline in white: H x W x 3 uint8."
     lo, hi = value_range
     level = np.minimum((np.clip((heat - lo) / max(hi - lo, 1e-12), 0, 1) * 256).astype(np.int32), 255)  # matplotlib's binning
     colour = np.take(_blend_table(), level, axis=0)                    # np.take: 3x faster than table[level] here
+    image = image[..., None] if image.ndim == 2 else image             # a gray image is blended into every channel
     out = ((image.astype(np.uint16) * 141 + colour + 128) >> 8).astype(np.uint8)   # 0.55 x image + 0.45 x colour
     if mask.any(): out[_outline(mask)] = 255
     return out
@@ -216,7 +217,7 @@ def _read_chunk(paths: Sequence[Path], size: int) -> tuple[list[Path], list[np.n
     "Decode one batch of files: (the readable paths, their images, `to_batch` of them or None, one error line per unreadable file)."
     ok, images, errors = [], [], []
     for p in paths:
-        try: images.append(load_image(p)); ok.append(p)
+        try: images.append(load_pixels(p)); ok.append(p)
         except UserError as e: errors.append(str(e))
     return ok, images, (to_batch(images, size) if ok else None), errors
 
