@@ -31,15 +31,15 @@ FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5})
 THRESHOLDS_FILE = "thresholds.json"
 
 
-def _at_rate(sorted_desc: np.ndarray, fpr: float) -> float:
-    "The score that leaves at most `fpr` of `sorted_desc` strictly above it."
-    return float(sorted_desc[min(_quantile_rank(fpr, sorted_desc.size), sorted_desc.size - 1)])
+def _at_rates(values: Any, fprs: Sequence[float]) -> np.ndarray:
+    "For each rate, the value that leaves at most that share of `values` strictly above it (one partial sort for all)."
+    flat = np.asarray(values).ravel()
+    return np.atleast_1d(_kth_largest(flat, [_quantile_rank(f, flat.size) for f in fprs]))
 
 
 def pixel_thresholds(normal_maps: Any) -> list[float]:
-    "The pixel threshold at each rate of `FPR_GRID`: `_at_rate` of the hold-out pixels, from one partial sort for every rate."
-    flat = np.asarray(normal_maps, dtype=np.float32).ravel()
-    return _kth_largest(flat, [_quantile_rank(f, flat.size) for f in FPR_GRID]).tolist()
+    "The pixel threshold at each rate of `FPR_GRID` among the hold-out pixels."
+    return _at_rates(np.asarray(normal_maps, dtype=np.float32), FPR_GRID).tolist()
 
 
 def normal_thresholds(normal_scores: Any, normal_maps: Any, pixel_threshold: Sequence[float] | None = None) -> dict[str, Any]:
@@ -53,8 +53,7 @@ def thresholds_at(entry: dict[str, Any], fpr: float) -> tuple[float, float]:
     require(0 < fpr < 1, f"--fpr must be a rate in (0, 1), got {fpr}")
     grid = np.asarray(entry["pixel_fpr"])
     i = max(int(np.searchsorted(grid, fpr, side="right")) - 1, 0)
-    image = _at_rate(np.sort(np.asarray(entry["image_scores"]))[::-1], fpr)
-    return image, float(entry["pixel_threshold"][i])
+    return float(_at_rates(entry["image_scores"], [fpr])[0]), float(entry["pixel_threshold"][i])
 
 # %% ../nbs/14_predict.ipynb #54e6a911
 def image_pixels(x: Any) -> np.ndarray:
