@@ -21,7 +21,7 @@ from .train import Recipe, make_optimizer
 from .pipeline import RunConfig, run_category
 
 # %% auto #0
-__all__ = ['run', 'bench_folding', 'bench_memory', 'bench_full_run']
+__all__ = ['run', 'bench_folding', 'bench_engines', 'bench_memory', 'bench_full_run']
 
 # %% ../nbs/12_bench_model.ipynb #fae39ea6
 MODES = ("train_reuse", "train_no_reuse", "inference")
@@ -81,13 +81,13 @@ def _time_training(model: STFPM, images01: torch.Tensor, batch_size: int, reuse:
     return {"seconds": min(epoch(2 + p) for p in range(passes)), "cache_seconds": cache_seconds if reuse else 0.0}
 
 
-def _time_inference(model: STFPM, images01: torch.Tensor, batch_size: int, passes: int = PASSES) -> dict[str, float]:
-    "Seconds for `predict` over `images01` in batches, the fastest of `passes` passes after a one-batch warm-up."
-    model.predict(images01[:batch_size]); _sync(model.mean.device)
+def _time_inference(predict, images01: torch.Tensor, batch_size: int, passes: int = PASSES) -> dict[str, float]:
+    "Seconds for `predict` (a function of a batch, on the batch's device) over `images01` in batches, the fastest of `passes` passes after a one-batch warm-up."
+    predict(images01[:batch_size]); _sync(images01.device)
     def one_pass() -> float:
         start = time.perf_counter()
-        for batch in images01.split(batch_size): model.predict(batch)
-        _sync(model.mean.device); return time.perf_counter() - start
+        for batch in images01.split(batch_size): predict(batch)
+        _sync(images01.device); return time.perf_counter() - start
     return {"seconds": min(one_pass() for _ in range(passes))}
 
 # %% ../nbs/12_bench_model.ipynb #7f86e98d
@@ -115,7 +115,7 @@ def measure(backbone: str, mode: str, image_size: int, batch_size: int, n_images
     rss_before = _rss_mb()
     _reset_peak_rss()
     if dev.type == "cuda": torch.cuda.reset_peak_memory_stats(dev)
-    timing = (_time_inference(model, images01.to(dev), batch_size) if mode == "inference"
+    timing = (_time_inference(model.predict, images01.to(dev), batch_size) if mode == "inference"
               else _time_training(model, images01, batch_size, reuse=mode == "train_reuse"))
     return {"backbone": backbone, "mode": mode, "precision": precision, "teacher_weights": note, "image_size": image_size,
             "batch_size": batch_size, "n_images": n_images, "img_per_s": n_images / timing["seconds"], **timing,
@@ -292,7 +292,7 @@ def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, 
     for _ in range(repeats):
         for fold in (False, True):
             model.fold = fold
-            rates[fold].append(n_images / _time_inference(model, images01, batch_size, passes=1)["seconds"])   # alternated here
+            rates[fold].append(n_images / _time_inference(model.predict, images01, batch_size, passes=1)["seconds"])   # alternated here
     maps = {}
     for fold in (False, True):
         model.fold = fold; maps[fold] = model.predict(images01[:batch_size]).maps
@@ -326,6 +326,49 @@ def bench_folding(
          f"{r['max_rel_map_diff']:.1e} |" for r in rows],
         f"Best of {repeats} alternated measurements each, in one process per row.",
         " Teacher weights: " + "; ".join(f"{r['backbone']} {r['teacher_weights']}" for r in rows[::len(precisions)]) + ".")
+    return report
+
+# %% ../nbs/12_bench_model.ipynb #c523c884
+def measure_engines(backbone: str, image_size: int = 256, batch_size: int = 32, n_images: int = 64, threads: int | None = None,
+                    repeats: int = 3, seed: int = 0) -> dict[str, Any]:
+    "Inference img/s of a detector's `predict` by PyTorch and by onnxruntime (float32, CPU), alternated; the largest map difference."
+    from .predict import ENGINES, Detector, normal_thresholds
+    model, images01, note, _ = _bench_setup(backbone, image_size, n_images, "cpu", "fp32", threads, seed)
+    entry = normal_thresholds([0.0], [[0.0]])   # thresholds play no part in the timing
+    detectors = {e: Detector(model, "stfpm", entry, image_size, engine=e) for e in ENGINES}
+    rates: dict[str, list[float]] = {e: [] for e in ENGINES}
+    for _ in range(repeats):
+        for engine, det in detectors.items():   # the first call of each (its warm-up) exports the onnxruntime graph
+            rates[engine].append(n_images / _time_inference(det.outputs, images01, batch_size, passes=1)["seconds"])
+    maps = {e: det.outputs(images01[:batch_size])[0] for e, det in detectors.items()}
+    span = float(maps["torch"].max() - maps["torch"].min())
+    return {"backbone": backbone, "teacher_weights": note, **{f"{e}_img_s": max(r) for e, r in rates.items()}, "rates": rates,
+            "speedup": max(rates["onnxruntime"]) / max(rates["torch"]),
+            "max_rel_map_diff": float((maps["onnxruntime"] - maps["torch"]).abs().max()) / span, "threads": torch.get_num_threads()}
+
+# %% ../nbs/12_bench_model.ipynb #20834fbc
+def bench_engines(
+    out_dir: str | Path = "reports/bench",  # where bench_engines.json and .md are written
+    backbones: Sequence[str] = ("efficientnet_lite0", "efficientnet_lite2", "resnet18"),  # keys of `BACKBONES`
+    image_size: int = 256, batch_size: int = 32, n_images: int = 64,  # as `run`
+    threads: int | None = None, repeats: int = 3,  # torch threads (None: torch's default); alternations
+) -> dict[str, Any]:
+    "`predict` by PyTorch and by onnxruntime on the CPU, per backbone; JSON + Markdown to `out_dir`."
+    params = dict(backbones=list(backbones), image_size=image_size, batch_size=batch_size, n_images=n_images,
+                  threads=threads, repeats=repeats)
+    load_start = os.getloadavg()[0]
+    rows = [in_fresh_process("measure_engines", backbone=b, image_size=image_size, batch_size=batch_size, n_images=n_images,
+                             threads=threads, repeats=repeats) for b in backbones]
+    report = {**run_info(params), "load_average": [load_start, os.getloadavg()[0]], "results": rows}
+    write_side_by_side(
+        out_dir, "bench_engines", report, f"Inference engines: `predict` by PyTorch and by onnxruntime ({image_size}x{image_size}, "
+        f"batch {batch_size}, {n_images} images, float32 on the CPU, {rows[0]['threads']} threads)",
+        ["backbone", "PyTorch img/s", "onnxruntime img/s", "onnxruntime / PyTorch", "largest map difference / map range"],
+        [f"| {r['backbone']} | {r['torch_img_s']:.2f} | {r['onnxruntime_img_s']:.2f} | {r['speedup']:.2f}x | "
+         f"{r['max_rel_map_diff']:.1e} |" for r in rows],
+        f"Best of {repeats} alternated measurements each, in one process per row. `stfpm-nb predict` runs the PyTorch "
+        "column by default and the onnxruntime one with `--engine onnxruntime`.",
+        " Teacher weights: " + "; ".join(f"{r['backbone']} {r['teacher_weights']}" for r in rows) + ".")
     return report
 
 # %% ../nbs/12_bench_model.ipynb #53dd3308

@@ -136,12 +136,12 @@ def cmd_predict(args) -> int:
     "Score new images with an evaluated run: scores.csv, masks and overlays; unreadable files named and skipped."
     from stfpm_nb.predict import expand_inputs, load_detector, predict_folder
     writable_folder(args.out)
-    det = load_detector(args.run, args.method, fpr=args.fpr, device=args.device)
+    det = load_detector(args.run, args.method, fpr=args.fpr, device=args.device, engine=args.engine)
     frame, errors = predict_folder(det, expand_inputs(args.images), args.out, progress=not args.quiet,
                                    overlays=not args.no_overlays)
     for e in errors: print(f"stfpm-nb: skipped: {e}", file=sys.stderr)
     flagged = int(frame["anomalous"].sum()) if len(frame) else 0
-    print(f"{len(frame)} images scored with {det.method} (thresholds at hold-out FPR {det.fpr:g}): {flagged} anomalous; "
+    print(f"{len(frame)} images scored with {det.method} by {det.engine} (thresholds at hold-out FPR {det.fpr:g}): {flagged} anomalous; "
           f"wrote {Path(args.out) / 'scores.csv'}" + (f"; {len(errors)} files could not be read" if errors else ""))
     return 1 if errors else 0
 
@@ -190,6 +190,7 @@ def cmd_bench(args) -> int:
     bench_metrics.run(args.out)
     bench_model.run(args.out, device=args.device)
     bench_model.bench_folding(args.out, device=args.device)
+    if args.device == "cpu": bench_model.bench_engines(args.out)   # onnxruntime runs on the CPU only
     bench_model.bench_memory(args.out, device=args.device)
     if args.data_root:
         bench_recipes(args.data_root, out_dir=args.out, device=args.device)
@@ -248,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="stfpm", help="stfpm (default), scaled:<variant>, scaled-image[:<variant>] or assisted")
     p.add_argument("--fpr", type=float, default=1e-3, help="false-positive rate on the hold-out normals that sets both thresholds")
     p.add_argument("--no-overlays", action="store_true", help="write scores.csv and masks only (faster)")
+    p.add_argument("--engine", choices=["torch", "onnxruntime"], default="torch",
+                   help="torch (default) or onnxruntime (the exported graph, CPU only; faster on some CPUs: see bench_engines.md)")
     p.add_argument("--device", default="cpu"); p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("export", help="one method of an evaluated run as an ONNX or TorchScript graph")

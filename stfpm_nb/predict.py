@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_predict.ipynb #14d5aa29
 from __future__ import annotations
-import functools, glob, json, os
+import functools, glob, io, json, os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,8 @@ from .assisted import load_assisted
 from .image_scaling import ImageScaledSTFPM
 
 # %% auto #0
-__all__ = ['Prediction', 'Detector', 'load_detector', 'predict_folder', 'export_detector', 'run_exported']
+__all__ = ['ENGINES', 'Prediction', 'Detector', 'load_detector', 'predict_folder', 'trace_detector', 'export_detector',
+           'ort_session', 'onnx_session', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -107,11 +108,15 @@ class Prediction:
                              align_corners=False)[0, 0].numpy()
 
 
+ENGINES = ("torch", "onnxruntime")
+
+
 class Detector:
-    "One method of an evaluated run, with its stored normal-data thresholds."
-    def __init__(self, model, method: str, entry: dict[str, Any], image_size: int, fpr: float = 1e-3):
+    "One method of an evaluated run, with its stored normal-data thresholds, run by PyTorch or by onnxruntime."
+    def __init__(self, model, method: str, entry: dict[str, Any], image_size: int, fpr: float = 1e-3, engine: str = "torch"):
+        require(engine in ENGINES, f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.model, self.method, self.entry, self.image_size = model, method, entry, image_size
-        self.fpr = fpr
+        self.fpr, self.engine = fpr, engine
         self.image_threshold, self.pixel_threshold = thresholds_at(entry, fpr)
 
     def predict(self, x: Any) -> Prediction:
@@ -121,9 +126,15 @@ class Detector:
     @torch.no_grad()
     def predict_batch(self, batch: torch.Tensor, sizes: list[tuple[int, int]]) -> Prediction:
         "Predict what `to_batch` made: images (N,3,S,S) in [0, 1] and each input's (height, width)."
+        return Prediction(*self.outputs(batch), self.image_threshold, self.pixel_threshold, self.fpr, sizes)
+
+    def outputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        "(maps, scores) of images (N,3,S,S) in [0, 1], float32 on the CPU, by the detector's engine."
+        if self.engine == "onnxruntime":   # the exported graph (below), made in memory on first use
+            maps, scores = onnx_session(self).run(None, {"images": batch.float().contiguous().cpu().numpy()})
+            return torch.from_numpy(maps), torch.from_numpy(scores)
         res: AnomalyResult = self.model.predict(batch)
-        return Prediction(res.maps.float().cpu(), res.scores.float().cpu(), self.image_threshold,
-                          self.pixel_threshold, self.fpr, sizes)
+        return res.maps.float().cpu(), res.scores.float().cpu()
 
     @property
     def display_range(self) -> tuple[float, float]:
@@ -140,14 +151,17 @@ def evaluated_methods(run: str | os.PathLike) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 # %% ../nbs/14_predict.ipynb #a90e91c0
-def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e-3, device: str = "cpu") -> Detector:
-    "The `method` (stfpm, scaled:<variant>, scaled-image[:<variant>], assisted) of an evaluated run folder, thresholds at hold-out rate `fpr`."
+def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e-3, device: str = "cpu",
+                  engine: str = "torch") -> Detector:
+    "The `method` (stfpm, scaled:<variant>, scaled-image[:<variant>], assisted) of an evaluated run folder, thresholds at hold-out rate `fpr`, run by `engine`."
+    require(engine in ENGINES, f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    require(engine == "torch" or device == "cpu", f"--engine {engine} runs on the CPU: leave --device at cpu, or use --engine torch")
     run, table = Path(run), evaluated_methods(run)
     require(method in table, f"method {method!r} was not evaluated in {run}; evaluated: {', '.join(table)}")
     entry = table[method]
     if method == "assisted":
         segmenter = load_assisted(run / "assisted" / "assisted.pt", device)
-        return Detector(segmenter, method, entry, segmenter.image_size, fpr)
+        return Detector(segmenter, method, entry, segmenter.image_size, fpr, engine)
     stfpm = load_stfpm(run / "stfpm" / "best.pt", device)
     scaled = lambda variant: ScaledSTFPM(stfpm, load_scaling_stats(run / "scaling.pt"), variant, **entry.get("settings", {}))
     if method == "stfpm": model = stfpm
@@ -156,7 +170,7 @@ def load_detector(run: str | os.PathLike, method: str = "stfpm", fpr: float = 1e
         variant = entry["variant"]
         model = ImageScaledSTFPM(stfpm, variant, None, scaled=scaled("channel") if variant == "zscore" else None,
                                  topk=entry["settings"]["topk"], normal_statistic=torch.tensor(entry["normal_statistic"]))
-    return Detector(model, method, entry, stfpm.image_size, fpr)
+    return Detector(model, method, entry, stfpm.image_size, fpr, engine)
 
 # %% ../nbs/14_predict.ipynb #f8f8e2a0
 def expand_inputs(specs: Sequence[str]) -> list[Path]:
@@ -257,7 +271,7 @@ def predict_folder(det: Detector, paths: Sequence[Path], out: str | os.PathLike,
                                                overlays, det.display_range))
                 rows.append({"path": str(p), "score": float(pred.scores[i]), "anomalous": bool(pred.anomalous[i]),
                              "anomalous_pixels": None, "image_threshold": pred.image_threshold,
-                             "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method})
+                             "pixel_threshold": pred.pixel_threshold, "fpr": pred.fpr, "method": det.method, "engine": det.engine})
             for f in fractions[waited:len(fractions) - 2 * batch_size]: f.result()   # at most two batches of images wait in memory
             waited = max(waited, len(fractions) - 2 * batch_size)
     for row, f in zip(rows, fractions): row["anomalous_pixels"] = f.result()   # a failed write raises here
@@ -291,35 +305,54 @@ def export_target(path: str | os.PathLike, fmt: str = "onnx") -> Path:
     return path
 
 # %% ../nbs/14_predict.ipynb #2fe47d18
-def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
-    "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
+def trace_detector(det: Detector, f: str | os.PathLike | io.BytesIO, fmt: str = "onnx") -> None:
+    "The detector as one ONNX or TorchScript graph with a dynamic batch axis, written to `f` (a file name or a buffer)."
     import warnings
-    path = export_target(path, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
     graph = ExportGraph(det).eval().cpu()
     example = torch.rand(2, 3, det.image_size, det.image_size, generator=torch.Generator().manual_seed(0))
-    tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")   # tracer warnings on the input checks: expected, see above
         graph(example)   # folds the networks' BatchNorms (a cached copy) before tracing, so the trace holds only the folded graph
         if fmt == "onnx":
-            torch.onnx.export(graph, (example,), str(tmp), input_names=["images"], output_names=["maps", "scores"],
+            torch.onnx.export(graph, (example,), f, input_names=["images"], output_names=["maps", "scores"],
                               dynamic_axes={"images": {0: "batch"}, "maps": {0: "batch"}, "scores": {0: "batch"}},
                               opset_version=17, dynamo=False)
         else:
-            torch.jit.trace(graph, example, check_trace=False).save(str(tmp))
+            torch.jit.save(torch.jit.trace(graph, example, check_trace=False), f)
+
+
+def export_detector(det: Detector, path: str | os.PathLike, fmt: str = "onnx") -> Path:
+    "Write the detector as one ONNX or TorchScript graph with a dynamic batch axis (atomically); returns the path."
+    path = export_target(path, fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    trace_detector(det, str(tmp), fmt)
     os.replace(tmp, path)
     return path
+
+
+def ort_session(graph: str | os.PathLike | bytes):
+    "An onnxruntime CPU session of an ONNX graph (a file, or its bytes) on torch's number of threads, whose idle threads sleep."
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = torch.get_num_threads(), 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")   # predict's reader and writer share the cores
+    return ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_session(det: Detector):
+    "The onnxruntime session of a detector's graph, exported in memory on first use and kept (a detector's model is frozen)."
+    if "_session" not in det.__dict__:
+        buffer = io.BytesIO()
+        trace_detector(det, buffer, "onnx")
+        det._session = ort_session(buffer.getvalue())
+    return det._session
 
 
 def run_exported(path: str | os.PathLike, images01: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     "(maps, scores) of an exported graph on images (N,3,S,S) in [0, 1]: onnxruntime for .onnx, TorchScript otherwise."
     x = images01.float().contiguous()
-    if str(path).endswith(".onnx"):
-        import onnxruntime as ort
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        maps, scores = session.run(None, {"images": x.numpy()})
-        return maps, scores
+    if str(path).endswith(".onnx"): return tuple(ort_session(path).run(None, {"images": x.numpy()}))
     import warnings
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)   # torch.jit.load's deprecation notice

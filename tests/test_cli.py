@@ -107,6 +107,15 @@ def test_predict_scores_a_folder_and_names_bad_files(demo, tmp_path):
     assert len(rows) == 4 and rows[0].startswith("path,score,anomalous,anomalous_pixels,image_threshold")
     masks = sorted((tmp_path / "pred" / "masks").glob("*.png"))
     assert len(masks) == 3 and Image.open(masks[0]).size == (50, 70)                # at the image's own size
+    # the onnxruntime engine: the same decisions, the engine named in scores.csv; a GPU with it is refused
+    proc = cli("predict", out, images, "--out", tmp_path / "pred_onnx", "--method", "scaled:layer", "--engine", "onnxruntime", "--quiet")
+    assert proc.returncode == 1 and "by onnxruntime" in proc.stdout, proc.stdout + proc.stderr
+    import csv
+    by = {e: list(csv.DictReader(open(tmp_path / d / "scores.csv"))) for e, d in (("torch", "pred"), ("onnxruntime", "pred_onnx"))}
+    assert [r["anomalous"] for r in by["torch"]] == [r["anomalous"] for r in by["onnxruntime"]]
+    assert {r["engine"] for r in by["onnxruntime"]} == {"onnxruntime"} and {r["engine"] for r in by["torch"]} == {"torch"}
+    assert_user_error(cli("predict", out, images, "--out", tmp_path / "p5", "--engine", "onnxruntime", "--device", "cuda"),
+                      "runs on the CPU")
     assert_user_error(cli("predict", out, images, "--out", tmp_path / "p2", "--method", "assisted"), "assisted", "not evaluated")
     assert_user_error(cli("predict", tmp_path / "none", images, "--out", tmp_path / "p3"), "does not exist")
     assert_user_error(cli("predict", out, tmp_path / "nothing*.png", "--out", tmp_path / "p4"), "nothing")
