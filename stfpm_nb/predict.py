@@ -25,7 +25,7 @@ from .image_scaling import ImageScaledSTFPM
 
 # %% auto #0
 __all__ = ['ENGINES', 'Prediction', 'Detector', 'load_detector', 'predict_folder', 'trace_detector', 'export_detector',
-           'ort_session', 'onnx_session', 'run_exported']
+           'ort_session', 'detector_session', 'run_exported']
 
 # %% ../nbs/14_predict.ipynb #972e1b91
 FPR_GRID = tuple(sorted({*(float(10 ** (e / 10)) for e in range(-60, -3)), 0.5}))   # 1e-6 ... 0.5, ten per decade
@@ -131,7 +131,7 @@ class Detector:
     def outputs(self, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "(maps, scores) of images (N,3,S,S) in [0, 1], float32 on the CPU, by the detector's engine."
         if self.engine == "onnxruntime":   # the exported graph (below), made in memory on first use
-            maps, scores = onnx_session(self).run(None, {"images": batch.float().contiguous().cpu().numpy()})
+            maps, scores = detector_session(self).run(None, {"images": batch.float().contiguous().cpu().numpy()})
             return torch.from_numpy(maps), torch.from_numpy(scores)
         res: AnomalyResult = self.model.predict(batch)
         return res.maps.float().cpu(), res.scores.float().cpu()
@@ -340,7 +340,7 @@ def ort_session(graph: str | os.PathLike | bytes):
     return ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), options, providers=["CPUExecutionProvider"])
 
 
-def onnx_session(det: Detector):
+def detector_session(det: Detector):
     "The onnxruntime session of a detector's graph, exported in memory on first use and kept (a detector's model is frozen)."
     if "_session" not in det.__dict__:
         buffer = io.BytesIO()
