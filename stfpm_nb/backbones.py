@@ -179,18 +179,29 @@ def conv_bn_pairs(net: nn.Module, sample: torch.Tensor) -> list[tuple[nn.Conv2d,
     return pairs
 
 
+def probe_input(net: nn.Module) -> torch.Tensor:
+    "A small zero image batch on `net`'s device and dtype: the input of the hook searches below."
+    first = next(net.parameters())
+    return torch.zeros(1, 3, 64, 64, device=first.device, dtype=first.dtype)
+
+
+def replace_module(net: nn.Module, name: str, module: nn.Module) -> None:
+    "Put `module` in the place of `net`'s submodule called `name`."
+    parent, _, attr = name.rpartition(".")
+    setattr(net.get_submodule(parent), attr, module)
+
+
 @torch.no_grad()
 def fold_batchnorm(net: nn.Module, sample: torch.Tensor | None = None) -> nn.Module:
     "A frozen eval-mode copy of `net`, each BatchNorm folded into the convolution before it (`sample`: a small input)."
     net = copy.deepcopy(net).eval().requires_grad_(False)
     first = next(net.parameters())
-    sample = torch.zeros(1, 3, 64, 64, device=first.device, dtype=first.dtype) if sample is None else sample
+    sample = probe_input(net) if sample is None else sample
     names = {m: n for n, m in net.named_modules()}
     for conv, bn in conv_bn_pairs(net, sample):
         conv.weight, conv.bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps,
                                                       bn.weight, bn.bias)
-        parent, _, attr = names[bn].rpartition(".")
-        setattr(net.get_submodule(parent), attr, nn.Sequential(bn.drop, bn.act) if hasattr(bn, "act") else nn.Identity())
+        replace_module(net, names[bn], nn.Sequential(bn.drop, bn.act) if hasattr(bn, "act") else nn.Identity())
     channels_last = first.dim() == 4 and first.is_contiguous(memory_format=torch.channels_last) and not first.is_contiguous()
     return net.to(memory_format=torch.channels_last) if channels_last else net
 
@@ -213,9 +224,14 @@ class SamePadConv(nn.Module):
         "The weight with `rows` (0 or 1) zero rows above it and `cols` zero columns before it."
         return getattr(self, f"kernel_{rows}{cols}") if rows or cols else self.weight
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def kernel_and_padding(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        "The kernel and the even padding with which `x` is convolved."
         (top, bottom), (left, right) = (same_padding(n, k, s) for n, k, s in zip(x.shape[-2:], self.weight.shape[-2:], self.stride))
-        return F.conv2d(x, self.kernel(bottom - top, right - left), self.bias, self.stride, (bottom, right), groups=self.groups)
+        return self.kernel(bottom - top, right - left), (bottom, right)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernel, padding = self.kernel_and_padding(x)
+        return F.conv2d(x, kernel, self.bias, self.stride, padding, groups=self.groups)
 
 
 def pad_inside(net: nn.Module) -> nn.Module:
@@ -227,9 +243,61 @@ def pad_inside(net: nn.Module) -> nn.Module:
     return net
 
 
+# %% ../nbs/02_backbones.ipynb #a7d89e19
+_CLAMPS = {nn.ReLU6: ("hardtanh", [0.0, 6.0]), nn.ReLU: ("relu", [])}   # clamp module -> oneDNN post-op and its scalars
+_conv_pointwise = getattr(torch.ops.mkldnn, "_convolution_pointwise", None) if torch.backends.mkldnn.is_available() else None
+
+
+class ConvClamp(nn.Module):
+    "A convolution (`nn.Conv2d` or `SamePadConv`) and the ReLU or ReLU6 after it: one oneDNN call with the clamp as a post-op where it can, else the two in turn."
+    def __init__(self, conv: nn.Module, clamp: nn.Module):
+        super().__init__()
+        self.conv, self.clamp = conv, clamp
+        self.post_op, self.scalars = _CLAMPS[type(clamp)]
+
+    @staticmethod
+    def fusable(x: torch.Tensor) -> bool:
+        "Whether `x` takes the one call: float32 on the CPU, no gradient, no autocast, not traced."
+        return (_conv_pointwise is not None and x.device.type == "cpu" and x.dtype == torch.float32 and not torch.is_grad_enabled()
+                and not torch.is_autocast_enabled("cpu") and not torch.jit.is_tracing())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.fusable(x): return self.clamp(self.conv(x))
+        c = self.conv
+        kernel, padding = c.kernel_and_padding(x) if isinstance(c, SamePadConv) else (c.weight, c.padding)
+        dilation = getattr(c, "dilation", (1, 1))
+        return _conv_pointwise(x, kernel, c.bias, list(padding), list(c.stride), list(dilation), c.groups, self.post_op, self.scalars, "")
+
+# %% ../nbs/02_backbones.ipynb #a68efd79
+def _fusable_conv(m: nn.Module) -> bool:
+    return isinstance(m, SamePadConv) or (type(m) is nn.Conv2d and m.padding_mode == "zeros" and isinstance(m.padding, tuple))
+
+
+@torch.no_grad()
+def conv_clamp_pairs(net: nn.Module, sample: torch.Tensor) -> list[tuple[nn.Module, nn.Module]]:
+    "(convolution, clamp) pairs of `net` where an in-place ReLU or ReLU6, called once, clamps the convolution's output, found on `sample`."
+    produced, inputs = {}, {}   # id of a convolution's output -> (conv, output); clamp -> ids of its inputs, one per call
+    clamps = [m for m in net.modules() if type(m) in _CLAMPS and m.inplace]
+    hooks = [m.register_forward_hook(lambda m, i, o: produced.__setitem__(id(o), (m, o))) for m in net.modules() if _fusable_conv(m)]
+    hooks += [m.register_forward_pre_hook(lambda m, i: inputs.setdefault(m, []).append(id(i[0]))) for m in clamps]
+    try: net(sample)
+    finally:
+        for h in hooks: h.remove()
+    return [(produced[ids[0]][0], m) for m, ids in inputs.items() if len(ids) == 1 and ids[0] in produced]
+
+
+def fuse_clamps(net: nn.Module, sample: torch.Tensor | None = None) -> nn.Module:
+    "`net` (in place) with each convolution and the clamp of its output (`conv_clamp_pairs`) made one `ConvClamp`; returned."
+    names = {m: n for n, m in net.named_modules()}
+    for conv, clamp in conv_clamp_pairs(net, probe_input(net) if sample is None else sample):
+        replace_module(net, names[conv], ConvClamp(conv, clamp))
+        replace_module(net, names[clamp], nn.Identity())
+    return net
+
+
 def inference_copy(net: nn.Module) -> nn.Module:
-    "The frozen copy of `net` that inference runs: its BatchNorms folded (`fold_batchnorm`), its same padding inside the convolutions."
-    return pad_inside(fold_batchnorm(net))
+    "The frozen copy of `net` that inference runs: its BatchNorms folded (`fold_batchnorm`), its same padding inside the convolutions, each clamp in its convolution's call."
+    return fuse_clamps(pad_inside(fold_batchnorm(net)))
 
 # %% ../nbs/02_backbones.ipynb #827363a1
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
