@@ -170,7 +170,7 @@ class STFPM(nn.Module):
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.grey_target: float | None = None   # set by training with brightness="mean": see `match_grey`
-        self.fold = True   # frozen networks run as their inference copy: BatchNorms folded, padding inside (see `folded`)
+        self.fold = True   # frozen networks run as their inference copy: BatchNorms folded, padding and clamps inside (see `folded`)
 
     @property
     def device(self) -> torch.device: return self.mean.device
