@@ -248,6 +248,12 @@ _CLAMPS = {nn.ReLU6: ("hardtanh", [0.0, 6.0]), nn.ReLU: ("relu", [])}   # clamp 
 _conv_pointwise = getattr(torch.ops.mkldnn, "_convolution_pointwise", None) if torch.backends.mkldnn.is_available() else None
 
 
+def conv_args(conv: nn.Module, x: torch.Tensor) -> list:
+    "Kernel, bias, padding, stride, dilation and groups with which `conv` (an `nn.Conv2d` or a `SamePadConv`) convolves `x`."
+    kernel, padding = conv.kernel_and_padding(x) if isinstance(conv, SamePadConv) else (conv.weight, conv.padding)
+    return [kernel, conv.bias, list(padding), list(conv.stride), list(getattr(conv, "dilation", (1, 1))), conv.groups]
+
+
 class ConvClamp(nn.Module):
     "A convolution (`nn.Conv2d` or `SamePadConv`) and the ReLU or ReLU6 after it: one oneDNN call with the clamp as a post-op where it can, else the two in turn."
     def __init__(self, conv: nn.Module, clamp: nn.Module):
@@ -263,10 +269,7 @@ class ConvClamp(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.fusable(x): return self.clamp(self.conv(x))
-        c = self.conv
-        kernel, padding = c.kernel_and_padding(x) if isinstance(c, SamePadConv) else (c.weight, c.padding)
-        dilation = getattr(c, "dilation", (1, 1))
-        return _conv_pointwise(x, kernel, c.bias, list(padding), list(c.stride), list(dilation), c.groups, self.post_op, self.scalars, "")
+        return _conv_pointwise(x, *conv_args(self.conv, x), self.post_op, self.scalars, "")
 
 # %% ../nbs/02_backbones.ipynb #a68efd79
 def _fusable_conv(m: nn.Module) -> bool:
@@ -295,9 +298,33 @@ def fuse_clamps(net: nn.Module, sample: torch.Tensor | None = None) -> nn.Module
     return net
 
 
+class ResidualCall(nn.Module):
+    "A torchvision `BasicBlock` with its BatchNorms folded, as two oneDNN calls where `ConvClamp` makes one (the first convolution with its ReLU; the second with the residual sum and the ReLU as post-ops), else the block's own forward."
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        if not ConvClamp.fusable(x): return b(x)
+        residual = x if b.downsample is None else b.downsample(x)
+        out = _conv_pointwise(x, *conv_args(b.conv1, x), "relu", [], "")
+        return _conv_pointwise.binary(out, residual, *conv_args(b.conv2, out), "add", 1.0, "relu", [], "")
+
+
+def fuse_residual_blocks(net: nn.Module) -> nn.Module:
+    "`net` (in place) with each torchvision `BasicBlock` whose BatchNorms are folded made a `ResidualCall`; returned."
+    from torchvision.models.resnet import BasicBlock
+    for module in list(net.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, BasicBlock) and isinstance(child.bn1, nn.Identity) and isinstance(child.bn2, nn.Identity):
+                setattr(module, name, ResidualCall(child))
+    return net
+
+
 def inference_copy(net: nn.Module) -> nn.Module:
-    "The frozen copy of `net` that inference runs: its BatchNorms folded (`fold_batchnorm`), its same padding inside the convolutions, each clamp in its convolution's call."
-    return fuse_clamps(pad_inside(fold_batchnorm(net)))
+    "The frozen copy of `net` that inference runs: its BatchNorms folded (`fold_batchnorm`), its same padding inside the convolutions, each clamp (and ResNet's residual sums) in a convolution's call."
+    return fuse_residual_blocks(fuse_clamps(pad_inside(fold_batchnorm(net))))
 
 # %% ../nbs/02_backbones.ipynb #827363a1
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
