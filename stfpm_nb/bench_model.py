@@ -218,7 +218,7 @@ def markdown_report(report: dict[str, Any]) -> str:
     for name, s in report["summary"].items():
         peaks = [f"{s['cuda_peak_mb'][m]:.0f}" if cuda else f"{s['peak_rss_mb'][m]:.0f} (+{s['rss_increase_mb'][m]:.0f})"
                  for m in MODES]
-        shares = " / ".join(f"{s['share_of_fp32_limit'][m]:.0%}" for m in MODES) if "share_of_fp32_limit" in s else "-"
+        shares = " / ".join(f"{s['share_of_fp32_limit'][m]:.1%}" for m in MODES) if "share_of_fp32_limit" in s else "-"   # a tenth: goals are whole percents
         lines.append(f"| {name} | {s['train_reuse_img_s']:.2f} | {s['train_no_reuse_img_s']:.2f} | "
                      f"{s['reuse_speedup']:.2f}x ({s['reuse_speedup_100ep']:.2f}x) | {s['inference_img_s']:.2f} | {shares} | "
                      + " / ".join(peaks) + f" | {s['teacher_weights']} |")
