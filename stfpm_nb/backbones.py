@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_backbones.ipynb #a075d293
 from __future__ import annotations
-import copy, importlib.util, math, pickle
+import copy, importlib.util, math, pickle, platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -245,7 +245,8 @@ def pad_inside(net: nn.Module) -> nn.Module:
 
 # %% ../nbs/02_backbones.ipynb #a7d89e19
 _CLAMPS = {nn.ReLU6: ("hardtanh", [0.0, 6.0]), nn.ReLU: ("relu", [])}   # clamp module -> oneDNN post-op and its scalars
-_conv_pointwise = getattr(torch.ops.mkldnn, "_convolution_pointwise", None) if torch.backends.mkldnn.is_available() else None
+_X86 = platform.machine().lower() in ("x86_64", "amd64")   # where the fused call was measured (oneDNN's x86 kernels)
+_conv_pointwise = getattr(torch.ops.mkldnn, "_convolution_pointwise", None) if _X86 and torch.backends.mkldnn.is_available() else None
 
 
 def conv_args(conv: nn.Module, x: torch.Tensor) -> list:
