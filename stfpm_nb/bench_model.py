@@ -283,23 +283,26 @@ def write_side_by_side(out_dir: str | Path, name: str, report: dict[str, Any], t
     write_text(Path(out_dir) / f"{name}.md", "\n".join(lines))
 
 
+def alternated(maps_of: dict[Any, Any], images01: torch.Tensor, batch_size: int, repeats: int) -> tuple[dict[Any, list[float]], float]:
+    "Img/s of two ways to map a batch (`key -> function`), timed alternately `repeats` times; the largest difference of the second's maps from the first's, relative to the first's range."
+    rates: dict[Any, list[float]] = {k: [] for k in maps_of}
+    for _ in range(repeats):
+        for k, fn in maps_of.items(): rates[k].append(len(images01) / _time_inference(fn, images01, batch_size, passes=1)["seconds"])
+    ref, other = (fn(images01[:batch_size]) for fn in maps_of.values())
+    return rates, float((other - ref).abs().max()) / float(ref.max() - ref.min())
+
+
 def measure_folding(backbone: str, image_size: int = 256, batch_size: int = 32, n_images: int = 64, device: str = "cpu",
                     precision: str = "fp32", threads: int | None = None, repeats: int = 3, seed: int = 0) -> dict[str, Any]:
     "Inference img/s of `predict` with and without BatchNorm folding, alternated; the maps' largest relative difference."
     model, images01, note, dev = _bench_setup(backbone, image_size, n_images, device, precision, threads, seed)
-    images01 = images01.to(dev)
-    rates: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(repeats):
-        for fold in (False, True):
-            model.fold = fold
-            rates[fold].append(n_images / _time_inference(model.predict, images01, batch_size, passes=1)["seconds"])   # alternated here
-    maps = {}
-    for fold in (False, True):
-        model.fold = fold; maps[fold] = model.predict(images01[:batch_size]).maps
-    span = float(maps[False].max() - maps[False].min())
+    def maps(fold: bool):
+        def fn(batch): model.fold = fold; return model.predict(batch).maps
+        return fn
+    rates, diff = alternated({False: maps(False), True: maps(True)}, images01.to(dev), batch_size, repeats)
     return {"backbone": backbone, "precision": precision, "teacher_weights": note, "unfolded_img_s": max(rates[False]),
             "folded_img_s": max(rates[True]), "speedup": max(rates[True]) / max(rates[False]), "rates": rates,
-            "max_rel_map_diff": float((maps[True] - maps[False]).abs().max()) / span, "threads": torch.get_num_threads()}
+            "max_rel_map_diff": diff, "threads": torch.get_num_threads()}
 
 # %% ../nbs/12_bench_model.ipynb #cefd574a
 def bench_folding(
@@ -335,16 +338,11 @@ def measure_engines(backbone: str, image_size: int = 256, batch_size: int = 32, 
     from .predict import ENGINES, Detector, normal_thresholds
     model, images01, note, _ = _bench_setup(backbone, image_size, n_images, "cpu", "fp32", threads, seed)
     entry = normal_thresholds([0.0], [[0.0]])   # thresholds play no part in the timing
-    detectors = {e: Detector(model, "stfpm", entry, image_size, engine=e) for e in ENGINES}
-    rates: dict[str, list[float]] = {e: [] for e in ENGINES}
-    for _ in range(repeats):
-        for engine, det in detectors.items():   # the first call of each (its warm-up) exports the onnxruntime graph
-            rates[engine].append(n_images / _time_inference(det.outputs, images01, batch_size, passes=1)["seconds"])
-    maps = {e: det.outputs(images01[:batch_size])[0] for e, det in detectors.items()}
-    span = float(maps["torch"].max() - maps["torch"].min())
+    detectors = {e: Detector(model, "stfpm", entry, image_size, engine=e) for e in ENGINES}   # torch first: the reference
+    # the first call of each (its warm-up) exports the onnxruntime graph
+    rates, diff = alternated({e: lambda b, d=d: d.outputs(b)[0] for e, d in detectors.items()}, images01, batch_size, repeats)
     return {"backbone": backbone, "teacher_weights": note, **{f"{e}_img_s": max(r) for e, r in rates.items()}, "rates": rates,
-            "speedup": max(rates["onnxruntime"]) / max(rates["torch"]),
-            "max_rel_map_diff": float((maps["onnxruntime"] - maps["torch"]).abs().max()) / span, "threads": torch.get_num_threads()}
+            "speedup": max(rates["onnxruntime"]) / max(rates["torch"]), "max_rel_map_diff": diff, "threads": torch.get_num_threads()}
 
 # %% ../nbs/12_bench_model.ipynb #20834fbc
 def bench_engines(
