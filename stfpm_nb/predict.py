@@ -79,7 +79,8 @@ def to_batch(x: Any, size: int) -> tuple[torch.Tensor, list[tuple[int, int]]]:
         return b.clamp(0, 1), sizes
     items = list(x) if isinstance(x, (list, tuple)) else [x]
     arrays = [image_pixels(i) for i in items]   # gray stays one band until resized (01_data)
-    batch = torch.stack([torch.from_numpy(resize_image(a, size)).permute(2, 0, 1).float() / 255 for a in arrays])
+    # the uint8 images stacked, then converted at once: (N,3,S,S), channels last in memory as the networks run them
+    batch = torch.from_numpy(np.stack([resize_image(a, size) for a in arrays])).permute(0, 3, 1, 2).float().div_(255)
     return batch, [a.shape[:2] for a in arrays]
 
 # %% ../nbs/14_predict.ipynb #2bc5113a
